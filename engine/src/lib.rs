@@ -1,0 +1,14 @@
+//! The FreeNoise engine: model code, schedulers and the FreeNoise method on Burn.
+//!
+//! Backend-generic through Burn's runtime `Device`: the pure-Rust `flex` CPU backend in native
+//! tests and as the browser fallback, wgpu (WebGPU) in the page. Knows nothing of the browser.
+
+pub mod backend;
+pub mod error;
+pub mod image;
+pub mod rng;
+pub mod skeleton;
+
+pub use backend::Backend;
+pub use error::EngineError;
+pub use image::RgbImage;
