@@ -3,6 +3,8 @@
 //! Backend-generic through Burn's runtime `Device`: the pure-Rust `flex` CPU backend in native
 //! tests and as the browser fallback, wgpu (WebGPU) in the page. Knows nothing of the browser.
 
+pub use burn;
+
 pub mod backend;
 pub mod error;
 pub mod image;
