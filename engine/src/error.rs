@@ -10,4 +10,19 @@ pub enum EngineError {
     /// A tensor had a shape or dtype the engine did not expect.
     #[error("tensor `{tensor}`: {problem}")]
     BadTensor { tensor: &'static str, problem: String },
+    /// A file exists but its content is wrong (truncated, lying header, bad JSON, ...).
+    #[error("{file}: {problem}")]
+    BadFile { file: String, problem: String },
+    /// A file could not be read at all.
+    #[error("{path}: {reason}")]
+    Io { path: String, reason: String },
+    /// A config asks for something missing or unsupported.
+    #[error("{file}: field `{field}`: {problem}")]
+    Config { file: String, field: String, problem: String },
+    /// Loading weights found problems; all of them are listed.
+    #[error("weights of the {model} do not fit it:\n  {}", problems.join("\n  "))]
+    Weights { model: String, problems: Vec<String> },
+    /// A request the engine cannot run (frames, size, steps ...), with the limit.
+    #[error("{0}")]
+    Request(String),
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod image;
 pub mod rng;
 pub mod skeleton;
+pub mod weights;
 
 pub use backend::Backend;
 pub use error::EngineError;

@@ -1,0 +1,173 @@
+//! The load-or-init parameter builder (see the module docs).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Display;
+use std::rc::Rc;
+
+use burn::module::Param;
+use burn::prelude::*;
+
+use super::safetensors::{header_len, parse_header, to_f32, TensorInfo};
+use super::source::ByteSource;
+use crate::rng::SplitMix64;
+use crate::EngineError;
+
+/// How a parameter starts when there is no file to load it from.
+#[derive(Clone, Copy, Debug)]
+pub enum Init {
+    Zeros,
+    Ones,
+    /// Uniform in ±1/sqrt(fan_in), PyTorch's default for linear and conv layers.
+    FanIn(usize),
+    Normal(f32),
+}
+
+/// One or more safetensors files seen as one key space (an SD1.5 UNet plus a motion adapter).
+pub struct WeightFiles {
+    sources: Vec<Box<dyn ByteSource>>,
+    entries: BTreeMap<String, (usize, TensorInfo)>,
+}
+
+impl WeightFiles {
+    pub fn new() -> Self {
+        Self { sources: Vec::new(), entries: BTreeMap::new() }
+    }
+
+    /// Adds a file: reads and validates its header now; tensors are read when asked for.
+    pub fn add(&mut self, mut source: Box<dyn ByteSource>) -> Result<(), EngineError> {
+        let name = source.name().to_string();
+        let size = source.size();
+        let first = source.read_range(0, 8.min(size))?;
+        let prefix_len = header_len(&first, &name)?.min(size);
+        let prefix = source.read_range(0, prefix_len)?;
+        let header = parse_header(&prefix, size, &name)?;
+        let index = self.sources.len();
+        for (key, info) in header.tensors {
+            if self.entries.contains_key(&key) {
+                return Err(EngineError::BadFile {
+                    file: name,
+                    problem: format!("tensor `{key}` is also in an earlier file"),
+                });
+            }
+            self.entries.insert(key, (index, info));
+        }
+        self.sources.push(source);
+        Ok(())
+    }
+}
+
+impl Default for WeightFiles {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+enum Store {
+    Load { files: WeightFiles, used: BTreeSet<String>, problems: Vec<String> },
+    Init { rng: SplitMix64 },
+}
+
+/// Hands out parameters by diffusers key; cheap to clone, shares one store.
+#[derive(Clone)]
+pub struct Builder {
+    store: Rc<RefCell<Store>>,
+    prefix: String,
+    device: Device,
+}
+
+impl Builder {
+    pub fn load(files: WeightFiles, device: &Device) -> Self {
+        let store = Store::Load { files, used: BTreeSet::new(), problems: Vec::new() };
+        Self { store: Rc::new(RefCell::new(store)), prefix: String::new(), device: device.clone() }
+    }
+
+    pub fn init(seed: u64, device: &Device) -> Self {
+        let store = Store::Init { rng: SplitMix64::new(seed) };
+        Self { store: Rc::new(RefCell::new(store)), prefix: String::new(), device: device.clone() }
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// A builder for the sub-module `name` (`down_blocks` → `down_blocks.0` → ...).
+    pub fn push(&self, name: impl Display) -> Self {
+        let prefix = if self.prefix.is_empty() { name.to_string() } else { format!("{}.{name}", self.prefix) };
+        Self { store: self.store.clone(), prefix, device: self.device.clone() }
+    }
+
+    /// Whether the files hold any tensor under this builder's prefix (optional sub-modules such
+    /// as a mid-block motion module). Always false when initialising.
+    pub fn exists(&self) -> bool {
+        match &*self.store.borrow() {
+            Store::Load { files, .. } => {
+                let prefix = format!("{}.", self.prefix);
+                files.entries.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix))
+            }
+            Store::Init { .. } => false,
+        }
+    }
+
+    /// The parameter `name` under this prefix with exactly `shape`.
+    pub fn param<const D: usize>(&self, name: &str, shape: [usize; D], init: Init) -> Param<Tensor<D>> {
+        let key = self.push(name).prefix;
+        let values = match &mut *self.store.borrow_mut() {
+            Store::Init { rng } => init_values(rng, shape.iter().product(), init),
+            Store::Load { files, used, problems } => match read(files, &key, &shape) {
+                Ok(values) => {
+                    used.insert(key);
+                    values
+                }
+                Err(problem) => {
+                    used.insert(key);
+                    problems.push(problem);
+                    vec![0.0; shape.iter().product()]
+                }
+            },
+        };
+        Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), &self.device))
+    }
+
+    /// Ends loading: an error naming every missing, mis-shaped and unused tensor, if any.
+    /// Keys under `ignored` prefixes (parts of a checkpoint this engine does not run, such as a
+    /// VAE's encoder) are accepted unread.
+    pub fn finish(self, what: &str, ignored: &[&str]) -> Result<(), EngineError> {
+        let store = self.store.borrow();
+        let Store::Load { files, used, problems } = &*store else { return Ok(()) };
+        let mut all = problems.clone();
+        for key in files.entries.keys() {
+            if !used.contains(key) && !ignored.iter().any(|p| key.starts_with(p)) {
+                all.push(format!("unexpected tensor `{key}` (no parameter of the model uses it)"));
+            }
+        }
+        if all.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Weights { model: what.to_string(), problems: all })
+        }
+    }
+}
+
+fn read(files: &mut WeightFiles, key: &str, shape: &[usize]) -> Result<Vec<f32>, String> {
+    let Some((index, info)) = files.entries.get(key).cloned() else {
+        return Err(format!("missing tensor `{key}` (shape {shape:?})"));
+    };
+    if info.shape != shape {
+        return Err(format!("tensor `{key}` has shape {:?}, the model needs {shape:?}", info.shape));
+    }
+    let bytes = files.sources[index].read_range(info.start, info.end).map_err(|e| e.to_string())?;
+    Ok(to_f32(&bytes, info.dtype))
+}
+
+fn init_values(rng: &mut SplitMix64, count: usize, init: Init) -> Vec<f32> {
+    match init {
+        Init::Zeros => vec![0.0; count],
+        Init::Ones => vec![1.0; count],
+        Init::FanIn(fan_in) => {
+            let bound = 1.0 / (fan_in.max(1) as f32).sqrt();
+            rng.uniforms(count, -bound, bound)
+        }
+        Init::Normal(std) => rng.normals(count).into_iter().map(|v| v * std).collect(),
+    }
+}
