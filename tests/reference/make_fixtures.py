@@ -1,0 +1,301 @@
+"""Builds the tiny random-weight reference models and their golden outputs with diffusers.
+
+Run from the repo root:  python3 tests/reference/make_fixtures.py
+Writes tests/fixtures/: a CLIP tokenizer made from the real vocabulary, token-id cases, and two
+tiny AnimateDiff pipelines in diffusers layout with golden tensors (.npy) for each block and for
+whole runs. Single-threaded with deterministic algorithms, so reruns are bit-identical.
+
+Two configurations cover the layouts real checkpoints come in:
+  tiny-mid   : pipeline folder whose unet/ is a UNetMotionModel; motion module in the mid block;
+               f32 weights; DDIM linear/linspace.
+  tiny-split : SD1.5-style unet/ (UNet2DConditionModel) plus a separate motion_adapter/; no mid
+               motion module; other head counts and norm groups; text encoder stored f16 and VAE
+               bf16 (the reference runs on the rounded values in f32); DDIM scaled_linear/leading;
+               tokenizer given as vocab.json + merges.txt only.
+"""
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+
+import open_clip  # noqa: E402
+from diffusers import (  # noqa: E402
+    AnimateDiffPipeline,
+    AutoencoderKL,
+    DDIMScheduler,
+    EulerDiscreteScheduler,
+    MotionAdapter,
+    UNet2DConditionModel,
+    UNetMotionModel,
+)
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer  # noqa: E402
+from open_clip.tokenizer import bytes_to_unicode  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1] / "fixtures"
+PROMPT = "a red fox running through fresh snow, cinematic"
+NEGATIVE = "blurry, low quality"
+FRAMES = 8
+STEPS_DDIM = 3
+STEPS_EULER = 2
+GUIDANCE = 7.5
+
+TOKENIZER_CASES = [
+    "a cat",
+    "A Cat",
+    "  lots   of\twhitespace \n here  ",
+    "",
+    "Hello, world!",
+    "a red fox running through snow, cinematic lighting, 4k",
+    "numbers 123 4567 3.14159 1,000,000",
+    "café naïve résumé déjà vu",
+    "Ærøskøbing Straße façade",
+    "emoji 🦊🔥 party 🎉",
+    "👍🏽 thumbs",
+    "don't won't it's we're they've I'm you'll he'd",
+    "quotes \"double\" and 'single'",
+    "hyphen-ated words and under_scores",
+    "url https://example.com/path?x=1&y=2",
+    "email someone@example.org",
+    "brackets (round) [square] {curly} <angle>",
+    "math: 2+2=4, 10% off, $5 & €3",
+    "ALL CAPS SHOUTING",
+    "mixedCase camelCase PascalCase",
+    "日本語のテキスト",
+    "中文 提示词",
+    "русский текст",
+    "ελληνικά",
+    "العربية",
+    "tabs\tand\nnewlines\r\n",
+    "repeated!!!??? ...",
+    "a photo of an astronaut riding a horse on mars",
+    "<|startoftext|> special tokens <|endoftext|> inline",
+    "unicode\u00a0nbsp and\u2009thin space",
+    "long " + " ".join(f"word{i}" for i in range(120)),
+    "supercalifragilisticexpialidocious antidisestablishmentarianism",
+]
+
+
+def make_tokenizer(folder: Path) -> CLIPTokenizer:
+    """The HF CLIP tokenizer files from open_clip's copy of the real BPE merges."""
+    bpe = Path(open_clip.__file__).parent / "bpe_simple_vocab_16e6.txt.gz"
+    merges = gzip.open(bpe).read().decode("utf-8").split("\n")[1 : 49152 - 256 - 2 + 1]
+    merges = [tuple(m.split()) for m in merges]
+    vocab = list(bytes_to_unicode().values())
+    vocab = vocab + [v + "</w>" for v in vocab] + ["".join(m) for m in merges]
+    vocab += ["<|startoftext|>", "<|endoftext|>"]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}, ensure_ascii=False))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(" ".join(m) for m in merges) + "\n")
+    tokenizer = CLIPTokenizer(
+        vocab_file=str(folder / "vocab.json"),
+        merges_file=str(folder / "merges.txt"),
+        pad_token="<|endoftext|>",
+        model_max_length=77,
+    )
+    tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
+def perturb_constants(model: torch.nn.Module, generator: torch.Generator) -> None:
+    """Default init leaves norms at 1/0 and some layers at 0, which hides missing weights or
+    biases: give every constant parameter small seeded noise around its value."""
+    with torch.no_grad():
+        for _, param in model.named_parameters():
+            flat = param.flatten()
+            if torch.all(flat == flat[0]):
+                param.add_(0.1 * torch.randn(param.shape, generator=generator))
+
+
+def round_to(model: torch.nn.Module, dtype: torch.dtype) -> None:
+    """Round weights to `dtype` and back: the f32 reference then runs on exactly what is stored."""
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(param.to(dtype).to(torch.float32))
+
+
+def save_npy(folder: Path, name: str, value) -> None:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    np.save(folder / f"{name}.npy", np.ascontiguousarray(value))
+
+
+def tiny_text_encoder(hidden: int, heads: int, layers: int, generator) -> CLIPTextModel:
+    config = CLIPTextConfig(
+        vocab_size=49408, hidden_size=hidden, intermediate_size=hidden * 2 + 5,
+        num_attention_heads=heads, num_hidden_layers=layers, max_position_embeddings=77,
+        hidden_act="quick_gelu", layer_norm_eps=1e-5, bos_token_id=49406, eos_token_id=49407,
+        pad_token_id=49407, projection_dim=hidden,
+    )
+    model = CLIPTextModel(config).eval()
+    perturb_constants(model, generator)
+    return model
+
+
+def tiny_vae(groups: int, generator) -> AutoencoderKL:
+    model = AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(16, 16, 32, 32), layers_per_block=1, norm_num_groups=groups,
+        sample_size=64, scaling_factor=0.18215,
+    ).eval()
+    perturb_constants(model, generator)
+    return model
+
+
+def build_mid(generator):
+    text_encoder = tiny_text_encoder(32, 4, 2, generator)
+    unet = UNetMotionModel(
+        sample_size=8, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlockMotion", "DownBlockMotion"),
+        up_block_types=("UpBlockMotion", "CrossAttnUpBlockMotion"),
+        block_out_channels=(32, 64), layers_per_block=1, norm_num_groups=8,
+        cross_attention_dim=32, num_attention_heads=2, motion_num_attention_heads=4,
+        motion_max_seq_length=32, use_motion_mid_block=True,
+    ).eval()
+    perturb_constants(unet, generator)
+    vae = tiny_vae(8, generator)
+    scheduler = DDIMScheduler(
+        num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="linear",
+        clip_sample=False, set_alpha_to_one=False, steps_offset=1, timestep_spacing="linspace",
+    )
+    return dict(text_encoder=text_encoder, unet=unet, motion_adapter=None, vae=vae, scheduler=scheduler)
+
+
+def build_split(generator):
+    text_encoder = tiny_text_encoder(48, 3, 2, generator)
+    unet2d = UNet2DConditionModel(
+        sample_size=8, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        block_out_channels=(32, 64), layers_per_block=2, norm_num_groups=16,
+        cross_attention_dim=48, attention_head_dim=4,
+    ).eval()
+    perturb_constants(unet2d, generator)
+    adapter = MotionAdapter(
+        block_out_channels=(32, 64), motion_layers_per_block=2, motion_num_attention_heads=2,
+        motion_norm_num_groups=16, motion_max_seq_length=24, use_motion_mid_block=False,
+    ).eval()
+    perturb_constants(adapter, generator)
+    vae = tiny_vae(16, generator)
+    round_to(text_encoder, torch.float16)
+    round_to(vae, torch.bfloat16)
+    scheduler = DDIMScheduler(
+        num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+        clip_sample=False, set_alpha_to_one=False, steps_offset=1, timestep_spacing="leading",
+    )
+    return dict(text_encoder=text_encoder, unet=unet2d, motion_adapter=adapter, vae=vae, scheduler=scheduler)
+
+
+def save_pipeline(folder: Path, parts: dict, tokenizer_dir: Path, tokenizer_json: bool) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    text_dtype = torch.float16 if parts["motion_adapter"] is not None else torch.float32
+    parts["text_encoder"].to(text_dtype).save_pretrained(folder / "text_encoder")
+    parts["text_encoder"].to(torch.float32)
+    vae_dtype = torch.bfloat16 if parts["motion_adapter"] is not None else torch.float32
+    parts["vae"].to(vae_dtype).save_pretrained(folder / "vae")
+    parts["vae"].to(torch.float32)
+    parts["unet"].save_pretrained(folder / "unet")
+    if parts["motion_adapter"] is not None:
+        parts["motion_adapter"].save_pretrained(folder / "motion_adapter")
+    parts["scheduler"].save_pretrained(folder / "scheduler")
+    shutil.copytree(tokenizer_dir, folder / "tokenizer")
+    if not tokenizer_json:
+        (folder / "tokenizer" / "tokenizer.json").unlink()
+
+
+def run_reference(folder: Path, parts: dict, tokenizer: CLIPTokenizer, generator) -> None:
+    golden = folder / "golden"
+    golden.mkdir()
+    pipe = AnimateDiffPipeline(
+        vae=parts["vae"], text_encoder=parts["text_encoder"], tokenizer=tokenizer, unet=parts["unet"],
+        motion_adapter=parts["motion_adapter"], scheduler=parts["scheduler"],
+    )
+    pipe.set_progress_bar_config(disable=True)
+    unet, vae, text_encoder = pipe.unet, pipe.vae, pipe.text_encoder
+    latent_hw = 8
+
+    # Tokens and text embeddings.
+    ids = tokenizer([PROMPT, NEGATIVE], padding="max_length", max_length=77, truncation=True,
+                    return_tensors="pt").input_ids
+    save_npy(golden, "token_ids", ids.to(torch.int64))
+    with torch.no_grad():
+        save_npy(golden, "text_embeddings", text_encoder(ids)[0])
+
+    # One UNet call on the CFG batch, at an intermediate timestep.
+    sample = torch.randn((2, 4, FRAMES, latent_hw, latent_hw), generator=generator)
+    # diffusers' UNetMotionModel takes one text embedding per frame (the pipeline repeats them).
+    hidden = torch.randn((2 * FRAMES, 77, text_encoder.config.hidden_size), generator=generator)
+    with torch.no_grad():
+        out = unet(sample, torch.tensor(421), encoder_hidden_states=hidden).sample
+    save_npy(golden, "unet_sample", sample)
+    save_npy(golden, "unet_timestep", np.array([421], dtype=np.int64))
+    save_npy(golden, "unet_encoder_hidden_states", hidden)
+    save_npy(golden, "unet_output", out)
+
+    # VAE decode of scaled latents for 3 frames.
+    latents = torch.randn((3, 4, latent_hw, latent_hw), generator=generator)
+    with torch.no_grad():
+        decoded = vae.decode(latents / vae.config.scaling_factor).sample
+    save_npy(golden, "vae_latents", latents)
+    save_npy(golden, "vae_decoded", decoded)
+
+    # Whole runs from given unit-variance initial latents.
+    init = torch.randn((1, 4, FRAMES, latent_hw, latent_hw), generator=generator)
+    save_npy(golden, "init_latents", init)
+    for name, scheduler, steps, guidance in [
+        ("ddim", parts["scheduler"], STEPS_DDIM, GUIDANCE),
+        ("euler", EulerDiscreteScheduler.from_config(parts["scheduler"].config, timestep_spacing="trailing",
+                                                     beta_schedule="linear"), STEPS_EULER, 1.0),
+    ]:
+        pipe.scheduler = scheduler
+        per_step = []
+        def record(_pipe, _i, _t, kwargs):
+            per_step.append(kwargs["latents"].clone())
+            return kwargs
+        result = pipe(
+            prompt=PROMPT, negative_prompt=NEGATIVE if guidance > 1 else None, num_frames=FRAMES,
+            height=latent_hw * 8, width=latent_hw * 8, num_inference_steps=steps, guidance_scale=guidance,
+            latents=init.clone(), output_type="np", callback_on_step_end=record,
+        )
+        save_npy(golden, f"{name}_step_latents", torch.stack(per_step))
+        save_npy(golden, f"{name}_video", result.frames[0].astype(np.float32))
+        save_npy(golden, f"{name}_timesteps", np.array(scheduler.timesteps, dtype=np.float64))
+    (golden / "run.json").write_text(json.dumps({
+        "prompt": PROMPT, "negative": NEGATIVE, "frames": FRAMES, "height": latent_hw * 8,
+        "width": latent_hw * 8, "ddim": {"steps": STEPS_DDIM, "guidance": GUIDANCE},
+        "euler": {"steps": STEPS_EULER, "guidance": 1.0},
+    }, indent=2))
+
+
+def main() -> None:
+    ROOT.mkdir(parents=True, exist_ok=True)
+    tokenizer_dir = ROOT / "tokenizer"
+    if tokenizer_dir.exists():
+        shutil.rmtree(tokenizer_dir)
+    tokenizer = make_tokenizer(tokenizer_dir)
+    cases = [{"prompt": p, "ids": tokenizer(p, padding="max_length", max_length=77, truncation=True).input_ids}
+             for p in TOKENIZER_CASES]
+    (ROOT / "tokenizer_cases.json").write_text(json.dumps(cases, ensure_ascii=False, indent=0))
+
+    for name, build, tokenizer_json, seed in [("tiny-mid", build_mid, True, 1), ("tiny-split", build_split, False, 2)]:
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        parts = build(generator)
+        folder = ROOT / name
+        save_pipeline(folder, parts, tokenizer_dir, tokenizer_json)
+        run_reference(folder, parts, tokenizer, generator)
+        print(f"wrote {folder}")
+    shutil.rmtree(tokenizer_dir)
+
+
+if __name__ == "__main__":
+    main()
