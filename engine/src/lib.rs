@@ -6,10 +6,15 @@
 pub use burn;
 
 pub mod backend;
+pub mod config;
 pub mod error;
 pub mod image;
+pub mod nn;
+pub mod npy;
 pub mod rng;
 pub mod skeleton;
+pub mod store;
+pub mod unet;
 pub mod weights;
 
 pub use backend::Backend;

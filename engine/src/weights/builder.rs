@@ -91,6 +91,11 @@ impl Builder {
         &self.device
     }
 
+    /// True when reading a checkpoint, false when drawing fresh parameters.
+    pub fn is_loading(&self) -> bool {
+        matches!(&*self.store.borrow(), Store::Load { .. })
+    }
+
     /// A builder for the sub-module `name` (`down_blocks` → `down_blocks.0` → ...).
     pub fn push(&self, name: impl Display) -> Self {
         let prefix = if self.prefix.is_empty() { name.to_string() } else { format!("{}.{name}", self.prefix) };

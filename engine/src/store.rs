@@ -1,0 +1,56 @@
+//! Where a model's files come from: a diffusers folder on disk natively, browser storage in the
+//! page's worker. Paths are relative to the model root (`unet/config.json`).
+
+use std::path::{Path, PathBuf};
+
+use crate::weights::{ByteSource, FileSource};
+use crate::EngineError;
+
+pub trait ModelStore {
+    /// A name for messages (folder path or repo id).
+    fn name(&self) -> String;
+    fn exists(&self, path: &str) -> bool;
+    fn read_text(&self, path: &str) -> Result<String, EngineError>;
+    fn open(&self, path: &str) -> Result<Box<dyn ByteSource>, EngineError>;
+}
+
+/// A diffusers folder on disk.
+pub struct DirStore {
+    root: PathBuf,
+}
+
+impl DirStore {
+    pub fn new(root: impl AsRef<Path>) -> Result<Self, EngineError> {
+        let root = root.as_ref().to_path_buf();
+        if !root.is_dir() {
+            return Err(EngineError::Io { path: root.display().to_string(), reason: "no such folder".into() });
+        }
+        Ok(Self { root })
+    }
+}
+
+impl ModelStore for DirStore {
+    fn name(&self) -> String {
+        self.root.display().to_string()
+    }
+    fn exists(&self, path: &str) -> bool {
+        self.root.join(path).is_file()
+    }
+    fn read_text(&self, path: &str) -> Result<String, EngineError> {
+        let full = self.root.join(path);
+        std::fs::read_to_string(&full).map_err(|e| EngineError::Io { path: full.display().to_string(), reason: e.to_string() })
+    }
+    fn open(&self, path: &str) -> Result<Box<dyn ByteSource>, EngineError> {
+        Ok(Box::new(FileSource::open(&self.root.join(path))?))
+    }
+}
+
+/// The weights file of a diffusers component folder: the full-precision name first, then the
+/// fp16 variant that many Hub repos ship.
+pub fn weights_file(store: &dyn ModelStore, folder: &str, stem: &str) -> Result<String, EngineError> {
+    let candidates = [format!("{folder}/{stem}.safetensors"), format!("{folder}/{stem}.fp16.safetensors")];
+    candidates.iter().find(|p| store.exists(p)).cloned().ok_or_else(|| EngineError::Io {
+        path: format!("{}/{}", store.name(), candidates[0]),
+        reason: format!("missing (nor is there {})", candidates[1]),
+    })
+}

@@ -1,0 +1,17 @@
+//! `UNetMotionModel`: the SD1.5 UNet with AnimateDiff motion modules, in diffusers' layout.
+
+pub mod attention;
+pub mod blocks;
+pub mod config;
+pub mod motion;
+pub mod resnet;
+pub mod sampling;
+pub mod time;
+pub mod transformer_2d;
+pub mod transformer_block;
+mod load;
+mod unet;
+
+pub use config::UNetConfig;
+pub use load::load_unet;
+pub use unet::UNetMotionModel;

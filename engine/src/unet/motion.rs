@@ -1,0 +1,61 @@
+//! The motion module (diffusers' `AnimateDiffTransformer3D`): temporal attention along the frame
+//! axis at every pixel, with sinusoidal frame positions, and a residual around the whole.
+
+use burn::prelude::*;
+
+use super::transformer_block::{BasicTransformerBlock, SecondAttention};
+use crate::nn::{GroupNorm, Linear};
+use crate::weights::Builder;
+
+#[derive(Module, Debug)]
+pub struct MotionModule {
+    pub norm: GroupNorm,
+    pub proj_in: Linear,
+    pub transformer_blocks: Vec<BasicTransformerBlock>,
+    pub proj_out: Linear,
+}
+
+impl MotionModule {
+    pub fn new(b: &Builder, channels: usize, heads: usize, groups: usize, layers: usize, max_frames: usize) -> Self {
+        Self {
+            norm: GroupNorm::new(&b.push("norm"), groups, channels, 1e-6),
+            proj_in: Linear::new(&b.push("proj_in"), channels, channels, true),
+            transformer_blocks: (0..layers)
+                .map(|i| {
+                    BasicTransformerBlock::new(&b.push("transformer_blocks").push(i), channels, heads, SecondAttention::SelfAttention, Some(max_frames))
+                })
+                .collect(),
+            proj_out: Linear::new(&b.push("proj_out"), channels, channels, true),
+        }
+    }
+
+    /// The most frames the position table covers.
+    pub fn max_frames(&self) -> usize {
+        self.transformer_blocks.first().and_then(|b| b.pos_embed.as_ref()).map_or(usize::MAX, |p| p.max_len())
+    }
+
+    /// `x`: `[batch·frames, C, H, W]` → same shape.
+    pub fn forward(&self, x: Tensor<4>, frames: usize) -> Tensor<4> {
+        let residual = x.clone();
+        let mut tokens = self.proj_in.forward(self.to_sequences(x, frames));
+        for block in &self.transformer_blocks {
+            tokens = block.forward(tokens, None);
+        }
+        self.from_sequences(self.proj_out.forward(tokens), &residual, frames) + residual
+    }
+
+    /// GroupNorm over (C, F, H, W) per video, then `[batch·H·W, frames, C]` sequences.
+    pub fn to_sequences(&self, x: Tensor<4>, frames: usize) -> Tensor<3> {
+        let [bf, c, h, w] = x.dims();
+        let batch = bf / frames;
+        let videos = x.reshape([batch, frames, c, h * w]).swap_dims(1, 2); // [B, C, F, HW]
+        let normed = self.norm.forward(videos); // groups over C; F·HW folded in
+        normed.permute([0, 3, 2, 1]).reshape([batch * h * w, frames, c])
+    }
+
+    fn from_sequences(&self, tokens: Tensor<3>, like: &Tensor<4>, frames: usize) -> Tensor<4> {
+        let [bf, c, h, w] = like.dims();
+        let batch = bf / frames;
+        tokens.reshape([batch, h * w, frames, c]).permute([0, 2, 3, 1]).reshape([bf, c, h, w])
+    }
+}
