@@ -6,6 +6,7 @@
 pub use burn;
 
 pub mod backend;
+pub mod clip;
 pub mod config;
 pub mod error;
 pub mod image;
@@ -15,6 +16,7 @@ pub mod rng;
 pub mod skeleton;
 pub mod store;
 pub mod unet;
+pub mod vae;
 pub mod weights;
 
 pub use backend::Backend;

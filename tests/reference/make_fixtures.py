@@ -94,11 +94,13 @@ def make_tokenizer(folder: Path) -> CLIPTokenizer:
     (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}, ensure_ascii=False))
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(" ".join(m) for m in merges) + "\n")
     tokenizer = CLIPTokenizer(
-        vocab_file=str(folder / "vocab.json"),
-        merges_file=str(folder / "merges.txt"),
+        vocab={t: i for i, t in enumerate(vocab)},
+        merges=merges,
         pad_token="<|endoftext|>",
         model_max_length=77,
     )
+    # Guard against a tokenizer that silently ignored its vocabulary.
+    assert tokenizer("a cat").input_ids == [49406, 320, 2368, 49407], tokenizer("a cat").input_ids
     tokenizer.save_pretrained(folder)
     return tokenizer
 

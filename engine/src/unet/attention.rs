@@ -34,19 +34,27 @@ impl Attention {
     /// `None` for self-attention.
     pub fn forward(&self, x: Tensor<3>, context: Option<Tensor<3>>) -> Tensor<3> {
         let context = context.unwrap_or_else(|| x.clone());
-        let query = self.split_heads(self.to_q.forward(x));
-        let key = self.split_heads(self.to_k.forward(context.clone()));
-        let value = self.split_heads(self.to_v.forward(context));
-        let head_dim = query.dims()[3];
-        let scores = query.matmul(key.swap_dims(2, 3)).mul_scalar((head_dim as f64).powf(-0.5));
-        let mixed = softmax(scores, 3).matmul(value);
-        let [batch, heads, tokens, dim] = mixed.dims();
-        let merged = mixed.swap_dims(1, 2).reshape([batch, tokens, heads * dim]);
-        self.to_out[0].forward(merged)
+        let query = self.to_q.forward(x);
+        let key = self.to_k.forward(context.clone());
+        let value = self.to_v.forward(context);
+        self.to_out[0].forward(multi_head_attention(query, key, value, self.heads, None))
     }
+}
 
-    fn split_heads(&self, x: Tensor<3>) -> Tensor<4> {
+/// Scaled dot-product attention over `heads` heads of projected `[batch, tokens, inner]` inputs;
+/// `mask` (added to the scores) is broadcast over batch and heads.
+pub fn multi_head_attention(query: Tensor<3>, key: Tensor<3>, value: Tensor<3>, heads: usize, mask: Option<Tensor<4>>) -> Tensor<3> {
+    let split = |x: Tensor<3>| {
         let [batch, tokens, inner] = x.dims();
-        x.reshape([batch, tokens, self.heads, inner / self.heads]).swap_dims(1, 2)
+        x.reshape([batch, tokens, heads, inner / heads]).swap_dims(1, 2)
+    };
+    let (query, key, value) = (split(query), split(key), split(value));
+    let head_dim = query.dims()[3];
+    let mut scores = query.matmul(key.swap_dims(2, 3)).mul_scalar((head_dim as f64).powf(-0.5));
+    if let Some(mask) = mask {
+        scores = scores + mask;
     }
+    let mixed = softmax(scores, 3).matmul(value);
+    let [batch, heads, tokens, dim] = mixed.dims();
+    mixed.swap_dims(1, 2).reshape([batch, tokens, heads * dim])
 }

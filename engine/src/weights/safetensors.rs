@@ -15,6 +15,8 @@ pub enum Dtype {
     F32,
     F16,
     BF16,
+    /// Only in buffers such as old CLIP checkpoints' `position_ids`; read as f32 if asked.
+    I64,
 }
 
 impl Dtype {
@@ -22,6 +24,7 @@ impl Dtype {
         match self {
             Dtype::F32 => 4,
             Dtype::F16 | Dtype::BF16 => 2,
+            Dtype::I64 => 8,
         }
     }
 }
@@ -92,8 +95,9 @@ pub fn parse_header(prefix: &[u8], file_size: u64, file: &str) -> Result<Header,
             "F32" => Dtype::F32,
             "F16" => Dtype::F16,
             "BF16" => Dtype::BF16,
+            "I64" => Dtype::I64,
             other => {
-                return Err(bad(file, &format!("tensor `{name}`: dtype {other} is not supported (F32, F16, BF16 are)")))
+                return Err(bad(file, &format!("tensor `{name}`: dtype {other} is not supported (F32, F16, BF16 and I64 are)")))
             }
         };
         let [begin, end] = entry.data_offsets;
@@ -133,6 +137,7 @@ pub fn to_f32(bytes: &[u8], dtype: Dtype) -> Vec<f32> {
         Dtype::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
         Dtype::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
         Dtype::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        Dtype::I64 => bytes.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes")) as f32).collect(),
     }
 }
 
@@ -191,8 +196,8 @@ mod tests {
             &[0; 8],
         );
         assert!(error(&overlap).contains("overlap"));
-        let dtype = file(r#"{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, &[0; 8]);
-        assert!(error(&dtype).contains("I64"));
+        let dtype = file(r#"{"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}"#, &[0; 1]);
+        assert!(error(&dtype).contains("I8"));
         let huge = u64::MAX.to_le_bytes();
         assert!(error(&huge).contains("not a safetensors file"));
         let not_json = file("{nope", &[]);

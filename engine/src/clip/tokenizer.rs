@@ -1,0 +1,137 @@
+//! CLIP's BPE tokenizer through the `tokenizers` crate, loaded from a diffusers `tokenizer/`
+//! folder: `tokenizer.json` when present, else `vocab.json` + `merges.txt` assembled exactly as
+//! transformers' `CLIPTokenizer` does (NFC, whitespace runs → one space, lower-case; CLIP's split
+//! regex; byte-level BPE with `</w>` word ends). Every prompt becomes 77 ids:
+//! `<|startoftext|>`, at most 75 tokens, `<|endoftext|>`, then padding.
+
+use std::collections::HashMap;
+
+use tokenizers::models::bpe::BPE;
+use tokenizers::normalizers::{Lowercase, Replace, Sequence as NormalizerSequence, NFC};
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::sequence::Sequence as PreTokenizerSequence;
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::{AddedToken, SplitDelimiterBehavior, Tokenizer};
+
+use crate::store::ModelStore;
+use crate::EngineError;
+
+pub const MAX_TOKENS: usize = 77;
+const BOS: &str = "<|startoftext|>";
+const EOS: &str = "<|endoftext|>";
+const SPLIT: &str = r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+";
+
+pub struct ClipTokenizer {
+    tokenizer: Tokenizer,
+    bos: u32,
+    eos: u32,
+    pad: u32,
+}
+
+/// A tokenised prompt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tokens {
+    pub ids: Vec<u32>,
+    /// How many tokens were cut to fit 77 (diffusers truncates and warns too).
+    pub dropped: usize,
+}
+
+impl ClipTokenizer {
+    /// From `folder` (usually `tokenizer`) in a model store.
+    pub fn load(store: &dyn ModelStore, folder: &str) -> Result<Self, EngineError> {
+        let json_path = format!("{folder}/tokenizer.json");
+        let tokenizer = if store.exists(&json_path) {
+            Tokenizer::from_bytes(store.read_text(&json_path)?.as_bytes()).map_err(|e| EngineError::BadFile {
+                file: format!("{}/{json_path}", store.name()),
+                problem: format!("not a tokenizer: {e}"),
+            })?
+        } else {
+            let vocab_path = format!("{folder}/vocab.json");
+            let vocab: HashMap<String, u32> = serde_json::from_str(&store.read_text(&vocab_path)?).map_err(|e| {
+                EngineError::BadFile { file: format!("{}/{vocab_path}", store.name()), problem: e.to_string() }
+            })?;
+            let merges_path = format!("{folder}/merges.txt");
+            let merges = parse_merges(&store.read_text(&merges_path)?, &format!("{}/{merges_path}", store.name()))?;
+            Self::assemble(vocab, merges).map_err(|e| EngineError::BadFile { file: format!("{}/{folder}", store.name()), problem: e })?
+        };
+        let pad_name = special_token(store, folder, "pad_token")?.unwrap_or_else(|| EOS.to_string());
+        let id = |token: &str| {
+            tokenizer.token_to_id(token).ok_or_else(|| EngineError::BadFile {
+                file: format!("{}/{folder}", store.name()),
+                problem: format!("the vocabulary has no {token:?} token"),
+            })
+        };
+        Ok(Self { bos: id(BOS)?, eos: id(EOS)?, pad: id(&pad_name)?, tokenizer })
+    }
+
+    fn assemble(vocab: HashMap<String, u32>, merges: Vec<(String, String)>) -> Result<Tokenizer, String> {
+        let bpe = BPE::builder()
+            .vocab_and_merges(vocab.into_iter().collect::<ahash::AHashMap<_, _>>(), merges)
+            .end_of_word_suffix("</w>".into())
+            .continuing_subword_prefix(String::new())
+            .unk_token(EOS.into())
+            .fuse_unk(false)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut tokenizer = Tokenizer::new(bpe);
+        let whitespace = Replace::new(tokenizers::normalizers::replace::ReplacePattern::Regex(r"\s+".into()), " ").map_err(|e| e.to_string())?;
+        tokenizer.with_normalizer(Some(NormalizerSequence::new(vec![NFC.into(), whitespace.into(), Lowercase.into()])))
+            .map_err(|e| e.to_string())?;
+        let split = Split::new(SplitPattern::Regex(SPLIT.into()), SplitDelimiterBehavior::Removed, true).map_err(|e| e.to_string())?;
+        tokenizer.with_pre_tokenizer(Some(PreTokenizerSequence::new(vec![split.into(), ByteLevel::new(false, true, true).into()])));
+        tokenizer.add_special_tokens([AddedToken::from(BOS, true), AddedToken::from(EOS, true)]).map_err(|e| e.to_string())?;
+        Ok(tokenizer)
+    }
+
+    pub fn encode(&self, text: &str) -> Result<Tokens, EngineError> {
+        let encoding = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| EngineError::Request(format!("could not tokenise the prompt: {e}")))?;
+        let content = encoding.get_ids();
+        let kept = content.len().min(MAX_TOKENS - 2);
+        let mut ids = Vec::with_capacity(MAX_TOKENS);
+        ids.push(self.bos);
+        ids.extend_from_slice(&content[..kept]);
+        ids.push(self.eos);
+        ids.resize(MAX_TOKENS, self.pad);
+        Ok(Tokens { ids, dropped: content.len() - kept })
+    }
+}
+
+fn parse_merges(text: &str, file: &str) -> Result<Vec<(String, String)>, EngineError> {
+    text.lines()
+        .filter(|line| !line.starts_with("#version") && !line.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            let mut parts = line.split(' ');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(a), Some(b), None) => Ok((a.to_string(), b.to_string())),
+                _ => Err(EngineError::BadFile { file: file.into(), problem: format!("merge {} is not two tokens: {line:?}", i + 1) }),
+            }
+        })
+        .collect()
+}
+
+/// A special token's text from `tokenizer_config.json` or `special_tokens_map.json` (either a
+/// string or an object with `content`).
+fn special_token(store: &dyn ModelStore, folder: &str, name: &str) -> Result<Option<String>, EngineError> {
+    for file in ["special_tokens_map.json", "tokenizer_config.json"] {
+        let path = format!("{folder}/{file}");
+        if !store.exists(&path) {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(&store.read_text(&path)?)
+            .map_err(|e| EngineError::BadFile { file: format!("{}/{path}", store.name()), problem: e.to_string() })?;
+        match &value[name] {
+            serde_json::Value::String(s) => return Ok(Some(s.clone())),
+            serde_json::Value::Object(o) => {
+                if let Some(serde_json::Value::String(s)) = o.get("content") {
+                    return Ok(Some(s.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
