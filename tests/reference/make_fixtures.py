@@ -255,8 +255,9 @@ def run_reference(folder: Path, parts: dict, tokenizer: CLIPTokenizer, generator
     save_npy(golden, "init_latents", init)
     for name, scheduler, steps, guidance in [
         ("ddim", parts["scheduler"], STEPS_DDIM, GUIDANCE),
-        ("euler", EulerDiscreteScheduler.from_config(parts["scheduler"].config, timestep_spacing="trailing",
-                                                     beta_schedule="linear"), STEPS_EULER, 1.0),
+        # The CLI's `--scheduler euler`: Euler, trailing spacing, on the model's own betas.
+        ("euler", EulerDiscreteScheduler.from_config(parts["scheduler"].config, timestep_spacing="trailing"),
+         STEPS_EULER, 1.0),
     ]:
         pipe.scheduler = scheduler
         per_step = []
@@ -270,7 +271,7 @@ def run_reference(folder: Path, parts: dict, tokenizer: CLIPTokenizer, generator
         )
         save_npy(golden, f"{name}_step_latents", torch.stack(per_step))
         save_npy(golden, f"{name}_video", result.frames[0].astype(np.float32))
-        save_npy(golden, f"{name}_timesteps", np.array(scheduler.timesteps, dtype=np.float64))
+        save_npy(golden, f"{name}_timesteps", scheduler.timesteps.numpy().astype(np.float64))
     (golden / "run.json").write_text(json.dumps({
         "prompt": PROMPT, "negative": NEGATIVE, "frames": FRAMES, "height": latent_hw * 8,
         "width": latent_hw * 8, "ddim": {"steps": STEPS_DDIM, "guidance": GUIDANCE},

@@ -1,0 +1,159 @@
+use serde::Deserialize;
+use serde_json::json;
+
+use super::SchedulerKind;
+use crate::config::{parse, require_one_of};
+use crate::EngineError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Spacing {
+    Linspace,
+    Leading,
+    Trailing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prediction {
+    Epsilon,
+    VPrediction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BetaSchedule {
+    Linear,
+    ScaledLinear,
+}
+
+/// The fields of diffusers' DDIM/Euler configs we use.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SchedulerConfig {
+    #[serde(rename = "_class_name", default)]
+    pub class_name: Option<String>,
+    #[serde(default = "thousand")]
+    pub num_train_timesteps: usize,
+    #[serde(default = "default_start")]
+    pub beta_start: f64,
+    #[serde(default = "default_end")]
+    pub beta_end: f64,
+    #[serde(default = "linear")]
+    pub beta_schedule: BetaSchedule,
+    #[serde(default = "epsilon")]
+    pub prediction_type: Prediction,
+    #[serde(default = "leading")]
+    pub timestep_spacing: Spacing,
+    #[serde(default)]
+    pub steps_offset: usize,
+    #[serde(default = "yes")]
+    pub set_alpha_to_one: bool,
+    #[serde(default)]
+    pub clip_sample: bool,
+    #[serde(default = "one")]
+    pub clip_sample_range: f64,
+}
+
+fn thousand() -> usize {
+    1000
+}
+fn default_start() -> f64 {
+    0.0001
+}
+fn default_end() -> f64 {
+    0.02
+}
+fn linear() -> BetaSchedule {
+    BetaSchedule::Linear
+}
+fn epsilon() -> Prediction {
+    Prediction::Epsilon
+}
+fn leading() -> Spacing {
+    Spacing::Leading
+}
+fn yes() -> bool {
+    true
+}
+fn one() -> f64 {
+    1.0
+}
+
+impl SchedulerConfig {
+    pub fn from_json(text: &str, file: &str) -> Result<Self, EngineError> {
+        let (config, raw): (Self, _) = parse(text, file)?;
+        require_one_of(&raw, file, "trained_betas", &[])?;
+        require_one_of(&raw, file, "thresholding", &[json!(false)])?;
+        require_one_of(&raw, file, "rescale_betas_zero_snr", &[json!(false)])?;
+        require_one_of(&raw, file, "use_karras_sigmas", &[json!(false)])?;
+        require_one_of(&raw, file, "use_exponential_sigmas", &[json!(false)])?;
+        require_one_of(&raw, file, "use_beta_sigmas", &[json!(false)])?;
+        require_one_of(&raw, file, "interpolation_type", &[json!("linear")])?;
+        require_one_of(&raw, file, "timestep_type", &[json!("discrete")])?;
+        require_one_of(&raw, file, "final_sigmas_type", &[json!("zero")])?;
+        Ok(config)
+    }
+
+    /// The sampler the config names, for when the user does not choose one.
+    pub fn default_kind(&self, file: &str) -> Result<SchedulerKind, EngineError> {
+        match self.class_name.as_deref() {
+            Some("DDIMScheduler") | None => Ok(SchedulerKind::Ddim),
+            Some("EulerDiscreteScheduler") => Ok(SchedulerKind::Euler),
+            Some(other) => Err(EngineError::Config {
+                file: file.into(),
+                field: "_class_name".into(),
+                problem: format!("{other} is not supported (DDIMScheduler and EulerDiscreteScheduler are); choose --scheduler ddim or euler"),
+            }),
+        }
+    }
+
+    /// `alphas_cumprod` for the training timesteps.
+    pub fn alphas_cumprod(&self) -> Vec<f64> {
+        let n = self.num_train_timesteps;
+        let at = |i: usize, start: f64, end: f64| if n == 1 { start } else { start + (end - start) * i as f64 / (n - 1) as f64 };
+        let mut product = 1.0;
+        (0..n)
+            .map(|i| {
+                // diffusers builds betas in float32: round each one to f32 like it does.
+                let beta = match self.beta_schedule {
+                    BetaSchedule::Linear => at(i, self.beta_start, self.beta_end) as f32,
+                    BetaSchedule::ScaledLinear => (at(i, self.beta_start.sqrt(), self.beta_end.sqrt()) as f32).powi(2),
+                } as f64;
+                product *= 1.0 - beta;
+                product
+            })
+            .collect()
+    }
+
+    /// Integer timesteps for `steps` steps with `spacing`, noisiest first (DDIM's rules; Euler
+    /// uses the same rules except for `linspace`, where it keeps fractional timesteps).
+    pub fn integer_timesteps(&self, steps: usize, spacing: Spacing) -> Vec<i64> {
+        let n = self.num_train_timesteps;
+        let mut timesteps: Vec<i64> = match spacing {
+            Spacing::Linspace => (0..steps).map(|i| linspace(0.0, (n - 1) as f64, steps, i).round_ties_even() as i64).collect(),
+            Spacing::Leading => (0..steps).map(|i| (i * (n / steps)) as i64 + self.steps_offset as i64).collect(),
+            Spacing::Trailing => {
+                let ratio = n as f64 / steps as f64;
+                let mut out: Vec<i64> = Vec::new();
+                let mut t = n as f64;
+                while t > 0.0 {
+                    out.push(t.round_ties_even() as i64 - 1);
+                    t -= ratio;
+                }
+                out.reverse();
+                out
+            }
+        };
+        timesteps.reverse();
+        timesteps
+    }
+}
+
+/// numpy's `linspace(start, end, count)[i]`.
+pub fn linspace(start: f64, end: f64, count: usize, i: usize) -> f64 {
+    if count == 1 {
+        start
+    } else {
+        start + (end - start) * i as f64 / (count - 1) as f64
+    }
+}

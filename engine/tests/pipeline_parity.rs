@@ -1,0 +1,59 @@
+//! Whole runs against diffusers' `AnimateDiffPipeline` from the same initial latents: DDIM with
+//! classifier-free guidance and a negative prompt, and Euler (trailing) without guidance.
+
+mod common;
+
+use common::*;
+use engine::pipeline::{Latents, Pipeline, Request};
+use engine::schedulers::SchedulerKind;
+use engine::store::DirStore;
+use engine::Backend;
+
+fn load(config: &str) -> Pipeline {
+    let store = DirStore::new(fixture(config)).unwrap();
+    let adapter_dir = fixture(&format!("{config}/motion_adapter"));
+    let adapter = adapter_dir.is_dir().then(|| DirStore::new(&adapter_dir).unwrap());
+    Pipeline::load(&store, adapter.as_ref().map(|a| a as _), &Backend::cpu_device()).unwrap()
+}
+
+fn request(config: &str, scheduler: SchedulerKind) -> Request {
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{config}/golden/run.json"))).unwrap()).unwrap();
+    let name = if scheduler == SchedulerKind::Ddim { "ddim" } else { "euler" };
+    let init = golden(config, "init_latents");
+    let mut request = Request::new(run["prompt"].as_str().unwrap());
+    request.negative = (scheduler == SchedulerKind::Ddim).then(|| run["negative"].as_str().unwrap().to_string());
+    request.frames = run["frames"].as_u64().unwrap() as usize;
+    request.height = run["height"].as_u64().unwrap() as usize;
+    request.width = run["width"].as_u64().unwrap() as usize;
+    request.steps = run[name]["steps"].as_u64().unwrap() as usize;
+    request.guidance = run[name]["guidance"].as_f64().unwrap() as f32;
+    request.scheduler = Some(scheduler);
+    request.init_latents = Some(Latents { shape: init.shape.clone().try_into().unwrap(), data: init.data });
+    request
+}
+
+#[test]
+fn runs_match_diffusers_end_to_end() {
+    for config in CONFIGS {
+        let pipeline = load(config);
+        for (kind, name) in [(SchedulerKind::Ddim, "ddim"), (SchedulerKind::Euler, "euler")] {
+            let request = request(config, kind);
+            let timesteps: Vec<f64> = engine::schedulers::Scheduler::new(kind, &pipeline.scheduler_config, request.steps)
+                .unwrap()
+                .timesteps();
+            assert_eq!(timesteps, golden(config, &format!("{name}_timesteps")).data.iter().map(|&t| t as f64).collect::<Vec<_>>());
+            let mut steps_seen = 0;
+            let output = pollster::block_on(pipeline.generate(&request, &mut |p| steps_seen = p.step)).unwrap();
+            assert_eq!(steps_seen, request.steps);
+            let step_latents = golden(config, &format!("{name}_step_latents"));
+            let per_step = step_latents.data.len() / request.steps;
+            let final_latents = &step_latents.data[per_step * (request.steps - 1)..];
+            let latent_error = relative_l2(&output.latents.data, final_latents);
+            let video_error = relative_l2(&output.video, &golden(config, &format!("{name}_video")).data);
+            println!("{config} {name}: final latents {latent_error:.2e}, video {video_error:.2e}");
+            assert!(latent_error <= 1e-3, "{config} {name}: latents relative L2 {latent_error:.2e}");
+            assert!(video_error <= 1e-3, "{config} {name}: video relative L2 {video_error:.2e}");
+        }
+    }
+}
