@@ -1,0 +1,195 @@
+//! `freenoise`: the engine from the command line. Thin: parse → Pipeline → write outputs.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use engine::npy::{read_npy, write_npy};
+use engine::pipeline::{Latents, Output, Pipeline, Progress, Request};
+use engine::schedulers::SchedulerKind;
+use engine::store::DirStore;
+use engine::{Backend, EngineError};
+
+#[derive(Parser)]
+#[command(name = "freenoise", version, about = "Long text-to-video clips with FreeNoise (AnimateDiff models in diffusers layout)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a clip from a prompt.
+    Generate(GenerateArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchedulerArg {
+    Ddim,
+    Euler,
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// A diffusers AnimateDiff pipeline folder (or an SD1.5 pipeline with --motion-adapter).
+    #[arg(long)]
+    model: PathBuf,
+    /// A diffusers MotionAdapter folder, when the model's unet/ is a plain SD1.5 UNet.
+    #[arg(long)]
+    motion_adapter: Option<PathBuf>,
+    #[arg(long)]
+    prompt: String,
+    /// Negative prompt (used when guidance > 1).
+    #[arg(long)]
+    negative: Option<String>,
+    /// Frames to generate [default: 16, or the --init-latents shape].
+    #[arg(long)]
+    frames: Option<usize>,
+    /// Height in pixels, a multiple of 8 [default: 512, or the --init-latents shape].
+    #[arg(long)]
+    height: Option<usize>,
+    /// Width in pixels, a multiple of 8 [default: 512, or the --init-latents shape].
+    #[arg(long)]
+    width: Option<usize>,
+    #[arg(long, default_value_t = 25)]
+    steps: usize,
+    /// Classifier-free guidance scale; 1 or less turns guidance off.
+    #[arg(long, default_value_t = 7.5)]
+    guidance: f32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Sampler [default: the model's scheduler/scheduler_config.json]; euler = Euler with
+    /// trailing timestep spacing on the model's betas (AnimateDiff-Lightning's setting).
+    #[arg(long, value_enum)]
+    scheduler: Option<SchedulerArg>,
+    /// float32 .npy of shape (1, C, F, h, w): unit-variance noise, before the scheduler's
+    /// init_noise_sigma scaling (diffusers' `latents=`).
+    #[arg(long)]
+    init_latents: Option<PathBuf>,
+    /// Write the final denoised latents (1, C, F, h, w) as float32 .npy.
+    #[arg(long)]
+    save_latents: Option<PathBuf>,
+    /// Write the decoded video (F, H, W, 3) in [0, 1] as float32 .npy.
+    #[arg(long)]
+    save_video: Option<PathBuf>,
+    /// Write an animated GIF.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Frames per second of the GIF.
+    #[arg(long, default_value_t = 8)]
+    fps: u32,
+    /// Frames per VAE decode call.
+    #[arg(long, default_value_t = 16)]
+    decode_chunk: usize,
+}
+
+fn main() -> ExitCode {
+    let Command::Generate(args) = Cli::parse().command;
+    match generate(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn generate(args: GenerateArgs) -> Result<(), EngineError> {
+    let device = Backend::cpu_device();
+    let store = DirStore::new(&args.model)?;
+    let adapter = args.motion_adapter.as_ref().map(DirStore::new).transpose()?;
+    let pipeline = Pipeline::load(&store, adapter.as_ref().map(|a| a as _), &device)?;
+
+    let init = args.init_latents.as_ref().map(|path| read_latents(path)).transpose()?;
+    let scale = pipeline.vae_scale();
+    let mut request = Request::new(args.prompt);
+    request.negative = args.negative;
+    request.frames = args.frames.or(init.as_ref().map(|l| l.shape[2])).unwrap_or(16);
+    request.height = args.height.or(init.as_ref().map(|l| l.shape[3] * scale)).unwrap_or(512);
+    request.width = args.width.or(init.as_ref().map(|l| l.shape[4] * scale)).unwrap_or(512);
+    request.steps = args.steps;
+    request.guidance = args.guidance;
+    request.seed = args.seed;
+    request.scheduler = args.scheduler.map(|s| match s {
+        SchedulerArg::Ddim => SchedulerKind::Ddim,
+        SchedulerArg::Euler => SchedulerKind::Euler,
+    });
+    request.init_latents = init;
+    request.decode_chunk = args.decode_chunk;
+
+    let terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let output = pollster::block_on(pipeline.generate(&request, &mut |p| report(p, started, terminal)))?;
+    for warning in &output.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if let Some(path) = &args.save_latents {
+        write_file(path, &write_npy(&output.latents.shape, &output.latents.data))?;
+    }
+    if let Some(path) = &args.save_video {
+        write_file(path, &write_npy(&[output.frames, output.height, output.width, 3], &output.video))?;
+    }
+    if let Some(path) = &args.out {
+        write_file(path, &encode_gif(&output, args.fps)?)?;
+    }
+    eprintln!("done: {} frames of {}×{} in {:.1} s", output.frames, output.width, output.height, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn read_latents(path: &PathBuf) -> Result<Latents, EngineError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| EngineError::Io { path: name.clone(), reason: e.to_string() })?;
+    let array = read_npy(&bytes, &name)?;
+    let shape: [usize; 5] = array.shape.clone().try_into().map_err(|_| EngineError::BadFile {
+        file: name.clone(),
+        problem: format!("latents must have shape (1, C, F, h, w), found {:?}", array.shape),
+    })?;
+    if shape[0] != 1 {
+        return Err(EngineError::BadFile { file: name, problem: format!("batch must be 1, found {}", shape[0]) });
+    }
+    Ok(Latents { shape, data: array.data })
+}
+
+/// One line per step on a terminal (redrawn in place); plain lines otherwise.
+fn report(progress: Progress, started: std::time::Instant, terminal: bool) {
+    let width = 30;
+    let filled = width * progress.step / progress.steps.max(1);
+    let line = format!(
+        "[{}{}] step {}/{} {:.1} s",
+        "#".repeat(filled),
+        "-".repeat(width - filled),
+        progress.step,
+        progress.steps,
+        started.elapsed().as_secs_f64()
+    );
+    let mut err = std::io::stderr();
+    if terminal {
+        let _ = write!(err, "\r{line}");
+        if progress.step == progress.steps {
+            let _ = writeln!(err);
+        }
+    } else {
+        let _ = writeln!(err, "{line}");
+    }
+}
+
+fn encode_gif(output: &Output, fps: u32) -> Result<Vec<u8>, EngineError> {
+    let fail = |e: gif::EncodingError| EngineError::Request(format!("could not encode the GIF: {e}"));
+    let (w, h) = (output.width as u16, output.height as u16);
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = gif::Encoder::new(&mut bytes, w, h, &[]).map_err(fail)?;
+        encoder.set_repeat(gif::Repeat::Infinite).map_err(fail)?;
+        for index in 0..output.frames {
+            let mut frame = gif::Frame::from_rgb_speed(w, h, &output.frame_rgb8(index), 10);
+            frame.delay = (100 / fps.max(1)).max(1) as u16;
+            encoder.write_frame(&frame).map_err(fail)?;
+        }
+    }
+    Ok(bytes)
+}
+
+fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), EngineError> {
+    std::fs::write(path, bytes).map_err(|e| EngineError::Io { path: path.display().to_string(), reason: e.to_string() })
+}

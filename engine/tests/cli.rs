@@ -1,0 +1,71 @@
+//! The `freenoise` binary reproduces the golden latents and video from the fixtures' initial
+//! latents, and fails with a clear message on bad input.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use engine::npy::{read_npy, write_npy};
+
+fn freenoise(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_freenoise")).args(args).output().unwrap()
+}
+
+#[test]
+fn cli_reproduces_golden_runs() {
+    let out = tempdir();
+    let init = fixture("tiny-split/golden/init_latents.npy");
+    let model = fixture("tiny-split");
+    let adapter = fixture("tiny-split/motion_adapter");
+    let latents = out.join("latents.npy");
+    let video = out.join("video.npy");
+    let gif = out.join("clip.gif");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("tiny-split/golden/run.json")).unwrap()).unwrap();
+    let result = freenoise(&[
+        "generate", "--model", model.to_str().unwrap(), "--motion-adapter", adapter.to_str().unwrap(),
+        "--prompt", run["prompt"].as_str().unwrap(), "--negative", run["negative"].as_str().unwrap(),
+        "--steps", "3", "--guidance", "7.5", "--scheduler", "ddim",
+        "--init-latents", init.to_str().unwrap(), "--save-latents", latents.to_str().unwrap(),
+        "--save-video", video.to_str().unwrap(), "--out", gif.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let read = |p: &std::path::Path| read_npy(&std::fs::read(p).unwrap(), "out").unwrap();
+    let steps = golden("tiny-split", "ddim_step_latents");
+    let last = &steps.data[steps.data.len() / 3 * 2..];
+    let got = read(&latents);
+    assert_eq!(got.shape, vec![1, 4, 8, 8, 8]);
+    assert!(relative_l2(&got.data, last) <= 1e-3);
+    let got_video = read(&video);
+    assert_eq!(got_video.shape, vec![8, 64, 64, 3]);
+    assert!(relative_l2(&got_video.data, &golden("tiny-split", "ddim_video").data) <= 1e-3);
+    assert!(std::fs::read(&gif).unwrap().starts_with(b"GIF89a"));
+}
+
+#[test]
+fn cli_explains_bad_input() {
+    let out = tempdir();
+    let model = fixture("tiny-mid");
+    let m = model.to_str().unwrap();
+    let stderr = |args: &[&str]| {
+        let result = freenoise(args);
+        assert!(!result.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&result.stderr).to_string()
+    };
+    assert!(stderr(&["generate", "--model", "/no/such/dir", "--prompt", "x"]).contains("no such folder"));
+    assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--height", "60", "--width", "64", "--steps", "1"]).contains("height 60"));
+    assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--height", "64", "--width", "64", "--steps", "0"]).contains("steps"));
+    assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--height", "64", "--width", "64", "--frames", "40", "--steps", "1"])
+        .contains("position table (32 frames)"));
+    let wrong = out.join("wrong.npy");
+    std::fs::write(&wrong, write_npy(&[1, 4, 8, 4, 4], &[0.0; 512])).unwrap();
+    assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--frames", "16", "--init-latents", wrong.to_str().unwrap(), "--steps", "1"])
+        .contains("initial latents have shape"));
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("freenoise-cli-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
