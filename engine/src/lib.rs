@@ -9,6 +9,7 @@ pub mod backend;
 pub mod clip;
 pub mod config;
 pub mod error;
+pub mod freenoise;
 pub mod image;
 pub mod nn;
 pub mod npy;
