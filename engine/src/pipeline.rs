@@ -4,6 +4,12 @@
 use burn::prelude::*;
 
 use crate::clip::{load_text_encoder, ClipTextModel, ClipTokenizer};
+use crate::freenoise::injection::injects;
+use crate::freenoise::noise::clip_noise;
+use crate::freenoise::prompts::{blend, Interpolation, Keyframes};
+use crate::freenoise::windows::{validate as validate_windows, WindowPlan};
+use crate::freenoise::{FusionPlacement, NoiseType, Weighting};
+use crate::unet::motion::Fusion;
 use crate::rng::SplitMix64;
 use crate::schedulers::{Scheduler, SchedulerConfig, SchedulerKind};
 use crate::store::ModelStore;
@@ -31,6 +37,23 @@ pub struct Latents {
     pub data: Vec<f32>,
 }
 
+/// FreeNoise's settings (defaults: the paper's window 16, stride 4, pyramid, shuffled noise,
+/// diffusers' per-block fusion).
+#[derive(Clone, Debug)]
+pub struct FreeNoiseSettings {
+    pub window: usize,
+    pub stride: usize,
+    pub weighting: Weighting,
+    pub noise: NoiseType,
+    pub placement: FusionPlacement,
+}
+
+impl Default for FreeNoiseSettings {
+    fn default() -> Self {
+        Self { window: 16, stride: 4, weighting: Weighting::Pyramid, noise: NoiseType::Shuffle, placement: FusionPlacement::Block }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Request {
     pub prompt: String,
@@ -48,6 +71,13 @@ pub struct Request {
     pub init_latents: Option<Latents>,
     /// Frames per VAE decode call (memory vs speed).
     pub decode_chunk: usize,
+    /// FreeNoise for clips longer than its window; `None` runs plain sampling.
+    pub free_noise: Option<FreeNoiseSettings>,
+    /// Prompt travel: `(frame, prompt)` keyframes; empty means `prompt` for every frame.
+    pub keyframes: Vec<(usize, String)>,
+    pub interpolation: Interpolation,
+    /// FreeNoise's motion injection for multi-prompt clips.
+    pub motion_injection: bool,
 }
 
 impl Request {
@@ -64,6 +94,10 @@ impl Request {
             scheduler: None,
             init_latents: None,
             decode_chunk: 16,
+            free_noise: Some(FreeNoiseSettings::default()),
+            keyframes: Vec::new(),
+            interpolation: Interpolation::Linear,
+            motion_injection: false,
         }
     }
 }
@@ -132,12 +166,22 @@ impl Pipeline {
         if request.frames == 0 {
             return Err(EngineError::Request("frames must be at least 1".into()));
         }
-        if request.frames > self.unet.max_frames() {
-            return Err(EngineError::Request(format!(
-                "{} frames is more than the motion module's position table ({} frames); longer clips need FreeNoise",
-                request.frames,
-                self.unet.max_frames()
-            )));
+        match self.fusion_plan(request)? {
+            Some(plan) if plan.weights.len() > self.unet.max_frames() => {
+                return Err(EngineError::Request(format!(
+                    "the FreeNoise window of {} frames is longer than the motion module's position table ({} frames)",
+                    plan.weights.len(),
+                    self.unet.max_frames()
+                )))
+            }
+            None if request.frames > self.unet.max_frames() => {
+                return Err(EngineError::Request(format!(
+                    "{} frames is more than the motion module's position table ({} frames); longer clips need FreeNoise",
+                    request.frames,
+                    self.unet.max_frames()
+                )))
+            }
+            _ => {}
         }
         if request.decode_chunk == 0 {
             return Err(EngineError::Request("decode chunk must be at least 1 frame".into()));
@@ -153,6 +197,19 @@ impl Pipeline {
             }
         }
         Ok(())
+    }
+
+    /// The window plan when FreeNoise applies: enabled and the clip longer than one window
+    /// (shorter clips fall back to plain sampling, with a warning from `generate`).
+    pub fn fusion_plan(&self, request: &Request) -> Result<Option<WindowPlan>, EngineError> {
+        match &request.free_noise {
+            Some(s) if request.frames > s.window => Ok(Some(WindowPlan::new(request.frames, s.window, s.stride, s.weighting)?)),
+            Some(s) => {
+                validate_windows(s.window.max(1), s.window, s.stride)?;
+                Ok(None)
+            }
+            None => Ok(None),
+        }
     }
 
     pub fn latent_shape(&self, request: &Request) -> [usize; 5] {
@@ -180,23 +237,40 @@ impl Pipeline {
         let guided = request.guidance > 1.0;
         let frames = request.frames;
 
-        let cond = self.encode_prompt(&request.prompt, &mut warnings)?;
-        let text = if guided {
-            let uncond = self.encode_prompt(request.negative.as_deref().unwrap_or(""), &mut warnings)?;
-            Tensor::cat(vec![uncond, cond], 0)
+        let keyframes = if request.keyframes.is_empty() {
+            Keyframes::single(&request.prompt)
         } else {
-            cond
+            Keyframes::new(request.keyframes.clone(), frames)?
         };
-        // One text embedding per frame, batch-major (diffusers' repeat_interleave).
-        let [batch, tokens, dim] = text.dims();
-        let text = text.unsqueeze_dim::<4>(1).expand([batch, frames, tokens, dim]).reshape([batch * frames, tokens, dim]);
+        let plan = self.fusion_plan(request)?;
+        if let (Some(settings), None) = (&request.free_noise, &plan) {
+            if frames < settings.window {
+                warnings.push(format!("{frames} frames is fewer than the FreeNoise window of {}: plain sampling was used", settings.window));
+            }
+        }
+        let keys = keyframes
+            .prompts()
+            .iter()
+            .map(|p| self.encode_prompt(p, &mut warnings))
+            .collect::<Result<Vec<_>, _>>()?;
+        let travel = self.travel(&keys, &keyframes, frames, request.interpolation).await?;
+        let targets = select_frames(Tensor::cat(keys, 0), &keyframes.targets(frames));
+        let negative = self.encode_prompt(request.negative.as_deref().unwrap_or(""), &mut warnings)?;
+        let [_, tokens, dim] = negative.dims();
+        let negative = negative.expand([frames, tokens, dim]);
+        // The UNet takes one text embedding per frame, batch-major: [uncond frames, cond frames].
+        let with_uncond = |cond: Tensor<3>| if guided { Tensor::cat(vec![negative.clone(), cond], 0) } else { cond };
+        let text = with_uncond(travel);
+        let text_target = with_uncond(targets);
+        let fusion = plan.map(|plan| Fusion { plan, placement: request.free_noise.as_ref().expect("plan implies settings").placement });
 
         let kind = request.scheduler.unwrap_or(self.default_scheduler);
         let scheduler = Scheduler::new(kind, &self.scheduler_config, request.steps)?;
         let shape = self.latent_shape(request);
-        let noise = match &request.init_latents {
-            Some(latents) => latents.data.clone(),
-            None => SplitMix64::new(request.seed).normals(shape.iter().product()),
+        let noise = match (&request.init_latents, &request.free_noise) {
+            (Some(latents), _) => latents.data.clone(),
+            (None, Some(s)) => clip_noise(shape[1], frames, shape[3] * shape[4], s.window, s.stride, s.noise, request.seed),
+            (None, None) => SplitMix64::new(request.seed).normals(shape.iter().product()),
         };
         let mut latents = Tensor::<5>::from_data(TensorData::new(noise, shape), &self.device)
             .mul_scalar(scheduler.init_noise_sigma());
@@ -205,7 +279,8 @@ impl Pipeline {
         for (index, &t) in timesteps.iter().enumerate() {
             let input = if guided { Tensor::cat(vec![latents.clone(), latents.clone()], 0) } else { latents.clone() };
             let input = scheduler.scale_model_input(input, index);
-            let prediction = self.unet.forward(input, t as f32, text.clone())?;
+            let (up, down) = step_conditioning(index, timesteps.len(), request.motion_injection, &text, &text_target);
+            let prediction = self.unet.forward_with(input, t as f32, up, down, fusion.clone())?;
             let prediction = if guided {
                 let [uncond, cond]: [Tensor<5>; 2] = prediction.chunk(2, 0).try_into().expect("two halves");
                 uncond.clone() + (cond - uncond).mul_scalar(request.guidance)
@@ -230,6 +305,29 @@ impl Pipeline {
         })
     }
 
+    /// Per-frame embeddings `[frames, tokens, dim]` travelling between keyframe embeddings.
+    async fn travel(&self, keys: &[Tensor<3>], keyframes: &Keyframes, frames: usize, how: Interpolation) -> Result<Tensor<3>, EngineError> {
+        let plan = keyframes.blend_plan(frames);
+        let all = Tensor::cat(keys.to_vec(), 0);
+        let [_, tokens, dim] = all.dims();
+        match how {
+            Interpolation::Linear => {
+                let from = select_frames(all.clone(), &plan.iter().map(|p| p.0).collect::<Vec<_>>());
+                let to = select_frames(all, &plan.iter().map(|p| p.1).collect::<Vec<_>>());
+                let t: Vec<f32> = plan.iter().map(|p| p.2).collect();
+                let t = Tensor::<1>::from_data(TensorData::new(t, [frames]), &self.device).reshape([frames, 1, 1]);
+                Ok(from * (t.clone().neg() + 1.0) + to * t)
+            }
+            Interpolation::Spherical => {
+                let values = read(all, "keyframe embeddings").await?;
+                let size = tokens * dim;
+                let key = |i: usize| &values[i * size..(i + 1) * size];
+                let blended: Vec<f32> = plan.iter().flat_map(|&(a, b, t)| blend(key(a), key(b), t, how)).collect();
+                Ok(Tensor::from_data(TensorData::new(blended, [frames, tokens, dim]), &self.device))
+            }
+        }
+    }
+
     /// `[1, C, F, h, w]` latents → `[F, H, W, 3]` in [0, 1], `chunk` frames per VAE call.
     pub fn decode(&self, latents: Tensor<5>, chunk: usize) -> Tensor<4> {
         let [_, c, f, h, w] = latents.dims();
@@ -248,4 +346,19 @@ async fn read<const D: usize>(tensor: Tensor<D>, name: &'static str) -> Result<V
         .await
         .map_err(|e| EngineError::Readback { tensor: name, reason: format!("{e:?}") })?;
     data.try_to_vec::<f32>().map_err(|e| EngineError::BadTensor { tensor: name, problem: format!("{e:?}") })
+}
+
+/// Rows of `embeddings` `[keys, tokens, dim]` picked per frame.
+fn select_frames(embeddings: Tensor<3>, rows: &[usize]) -> Tensor<3> {
+    let device = embeddings.device();
+    let ids: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+    embeddings.select(0, Tensor::<1, Int>::from_data(TensorData::new(ids, [rows.len()]), &device))
+}
+
+/// The text the up blocks and the down/mid blocks read at step `index`: with motion injection,
+/// the down/mid blocks read the target prompt in the early and late steps; otherwise every
+/// block reads the travelling prompt.
+pub fn step_conditioning(index: usize, steps: usize, injection: bool, travel: &Tensor<3>, target: &Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+    let down = if injection && injects(index, steps) { target.clone() } else { travel.clone() };
+    (travel.clone(), down)
 }

@@ -272,11 +272,43 @@ def run_reference(folder: Path, parts: dict, tokenizer: CLIPTokenizer, generator
         save_npy(golden, f"{name}_step_latents", torch.stack(per_step))
         save_npy(golden, f"{name}_video", result.frames[0].astype(np.float32))
         save_npy(golden, f"{name}_timesteps", scheduler.timesteps.numpy().astype(np.float64))
+    # diffusers' enable_free_noise needs a separate motion adapter: tiny-split has one.
+    if parts["motion_adapter"] is not None:
+        run_free_noise(pipe, parts["scheduler"], golden, generator)
     (golden / "run.json").write_text(json.dumps({
         "prompt": PROMPT, "negative": NEGATIVE, "frames": FRAMES, "height": latent_hw * 8,
         "width": latent_hw * 8, "ddim": {"steps": STEPS_DDIM, "guidance": GUIDANCE},
         "euler": {"steps": STEPS_EULER, "guidance": 1.0},
     }, indent=2))
+
+
+FREE_NOISE_RUNS = {
+    # name: (frames, prompt or {frame: prompt})
+    "freenoise64": (64, PROMPT),
+    "freenoise32_travel": (32, {0: PROMPT, 16: "a white rabbit jumping over a log"}),
+}
+
+
+def run_free_noise(pipe, scheduler, golden: Path, generator) -> None:
+    """FreeNoise (window 16, stride 4, pyramid, shuffled noise) from diffusers' own rescheduled
+    initial latents. 64 and 32 frames are window + k·stride, where diffusers' tail-window bug
+    does not bite."""
+    pipe.scheduler = scheduler
+    pipe.enable_free_noise(context_length=16, context_stride=4, weighting_scheme="pyramid",
+                           noise_type="shuffle_context")
+    for name, (frames, prompt) in FREE_NOISE_RUNS.items():
+        init = pipe._prepare_latents_free_noise(1, 4, frames, 64, 64, torch.float32, torch.device("cpu"),
+                                                generator, None)
+        save_npy(golden, f"{name}_init_latents", init)
+        result = pipe(prompt=prompt, negative_prompt=NEGATIVE, num_frames=frames, height=64, width=64,
+                      num_inference_steps=STEPS_DDIM, guidance_scale=GUIDANCE, latents=init.clone(),
+                      output_type="latent")
+        latents = result.frames
+        save_npy(golden, f"{name}_latents", latents)
+        with torch.no_grad():
+            video = pipe.decode_latents(latents, decode_chunk_size=16)
+        video = pipe.video_processor.postprocess_video(video=video, output_type="np")[0]
+        save_npy(golden, f"{name}_video", video.astype(np.float32))
 
 
 def main() -> None:

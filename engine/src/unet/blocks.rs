@@ -4,7 +4,7 @@
 use burn::prelude::*;
 
 use super::config::{BlockPlan, UNetConfig};
-use super::motion::MotionModule;
+use super::motion::{Fusion, MotionModule};
 use super::resnet::ResnetBlock2D;
 use super::sampling::{Downsample2D, Upsample2D};
 use super::transformer_2d::Transformer2D;
@@ -15,9 +15,14 @@ use crate::weights::Builder;
 pub struct BlockContext {
     /// `[batch·frames, temb]`.
     pub temb: Tensor<2>,
-    /// `[batch·frames, tokens, dim]`: text per frame.
+    /// `[batch·frames, tokens, dim]`: text per frame, read by the up blocks.
     pub text: Tensor<3>,
+    /// Text read by the down and mid blocks: the same as `text` except during motion injection,
+    /// when it is the target prompt.
+    pub text_down: Tensor<3>,
     pub frames: usize,
+    /// FreeNoise window fusion for the motion modules.
+    pub fusion: Option<Fusion>,
 }
 
 /// A down block: `CrossAttnDownBlockMotion` when it has attentions, else `DownBlockMotion`.
@@ -55,9 +60,9 @@ impl DownBlock {
         for (i, resnet) in self.resnets.iter().enumerate() {
             x = resnet.forward(x, Some(ctx.temb.clone()));
             if let Some(attention) = self.attentions.get(i) {
-                x = attention.forward(x, ctx.text.clone());
+                x = attention.forward(x, ctx.text_down.clone());
             }
-            x = self.motion_modules[i].forward(x, ctx.frames);
+            x = self.motion_modules[i].forward(x, ctx.frames, ctx.fusion.as_ref());
             skips.push(x.clone());
         }
         for downsampler in &self.downsamplers {
@@ -92,9 +97,9 @@ impl MidBlock {
     pub fn forward(&self, x: Tensor<4>, ctx: &BlockContext) -> Tensor<4> {
         let mut x = self.resnets[0].forward(x, Some(ctx.temb.clone()));
         for (i, attention) in self.attentions.iter().enumerate() {
-            x = attention.forward(x, ctx.text.clone());
+            x = attention.forward(x, ctx.text_down.clone());
             if let Some(motion) = self.motion_modules.get(i) {
-                x = motion.forward(x, ctx.frames);
+                x = motion.forward(x, ctx.frames, ctx.fusion.as_ref());
             }
             x = self.resnets[i + 1].forward(x, Some(ctx.temb.clone()));
         }
@@ -137,7 +142,7 @@ impl UpBlock {
             if let Some(attention) = self.attentions.get(i) {
                 x = attention.forward(x, ctx.text.clone());
             }
-            x = self.motion_modules[i].forward(x, ctx.frames);
+            x = self.motion_modules[i].forward(x, ctx.frames, ctx.fusion.as_ref());
         }
         for upsampler in &self.upsamplers {
             x = upsampler.forward(x);

@@ -1,11 +1,20 @@
 //! The motion module (diffusers' `AnimateDiffTransformer3D`): temporal attention along the frame
 //! axis at every pixel, with sinusoidal frame positions, and a residual around the whole.
+//! With FreeNoise the temporal attentions run per window and are fused (see [`fuse`]).
 
 use burn::prelude::*;
 
 use super::transformer_block::{BasicTransformerBlock, SecondAttention};
+use crate::freenoise::{FusionPlacement, WindowPlan};
 use crate::nn::{GroupNorm, Linear};
 use crate::weights::Builder;
+
+/// FreeNoise's window-based temporal attention fusion, ready to apply.
+#[derive(Clone, Debug)]
+pub struct Fusion {
+    pub plan: WindowPlan,
+    pub placement: FusionPlacement,
+}
 
 #[derive(Module, Debug)]
 pub struct MotionModule {
@@ -34,12 +43,22 @@ impl MotionModule {
         self.transformer_blocks.first().and_then(|b| b.pos_embed.as_ref()).map_or(usize::MAX, |p| p.max_len())
     }
 
-    /// `x`: `[batch·frames, C, H, W]` → same shape.
-    pub fn forward(&self, x: Tensor<4>, frames: usize) -> Tensor<4> {
+    /// `x`: `[batch·frames, C, H, W]` → same shape. With `fusion`, the temporal attentions run
+    /// per window (positions restarting at 0 in each) and are merged with the plan's weights.
+    pub fn forward(&self, x: Tensor<4>, frames: usize, fusion: Option<&Fusion>) -> Tensor<4> {
         let residual = x.clone();
         let mut tokens = self.proj_in.forward(self.to_sequences(x, frames));
         for block in &self.transformer_blocks {
-            tokens = block.forward(tokens, None);
+            tokens = match fusion {
+                None => block.forward(tokens, None),
+                Some(f) => match f.placement {
+                    FusionPlacement::Block => block.feed_forward(fuse(&f.plan, tokens, |w| block.attentions(w, None))),
+                    FusionPlacement::Attention => {
+                        let tokens = fuse(&f.plan, tokens, |w| block.first_attention(w));
+                        block.feed_forward(fuse(&f.plan, tokens, |w| block.second_attention(w, None)))
+                    }
+                },
+            };
         }
         self.from_sequences(self.proj_out.forward(tokens), &residual, frames) + residual
     }
@@ -58,4 +77,24 @@ impl MotionModule {
         let batch = bf / frames;
         tokens.reshape([batch, h * w, frames, c]).permute([0, 2, 3, 1]).reshape([bf, c, h, w])
     }
+}
+
+/// Runs `layer` on every window of `[sequences, frames, C]` and merges the outputs per frame,
+/// weighted by position in the window and divided by each frame's total weight.
+pub fn fuse(plan: &WindowPlan, x: Tensor<3>, layer: impl Fn(Tensor<3>) -> Tensor<3>) -> Tensor<3> {
+    let [sequences, frames, channels] = x.dims();
+    let device = x.device();
+    let mut merged = Tensor::<3>::zeros([sequences, frames, channels], &device);
+    for window in &plan.windows {
+        let out = layer(x.clone().slice([0..sequences, window.start..window.end, 0..channels]));
+        let skip = window.merge_from - window.start;
+        let kept = window.end - window.merge_from;
+        let weights = Tensor::<1>::from_data(TensorData::new(plan.weights[skip..].to_vec(), [kept]), &device);
+        let weighted = out.slice([0..sequences, skip..skip + kept, 0..channels]) * weights.reshape([1, kept, 1]);
+        let range = [0..sequences, window.merge_from..window.end, 0..channels];
+        let sum = merged.clone().slice(range.clone()) + weighted;
+        merged = merged.slice_assign(range, sum);
+    }
+    let totals = Tensor::<1>::from_data(TensorData::new(plan.totals.clone(), [frames]), &device);
+    merged / totals.reshape([1, frames, 1])
 }

@@ -118,10 +118,17 @@ impl BasicTransformerBlock {
 
     /// The two attentions with their residuals (the part FreeNoise runs per window).
     pub fn attentions(&self, x: Tensor<3>, context: Option<Tensor<3>>) -> Tensor<3> {
+        self.second_attention(self.first_attention(x), context)
+    }
+
+    pub fn first_attention(&self, x: Tensor<3>) -> Tensor<3> {
         let normed = self.with_positions(self.norm1.forward(x.clone()));
-        let x = x + self.attn1.forward(normed, None);
+        x + self.attn1.forward(normed, None)
+    }
+
+    pub fn second_attention(&self, x: Tensor<3>, context: Option<Tensor<3>>) -> Tensor<3> {
         let normed = self.with_positions(self.norm2.forward(x.clone()));
-        x.clone() + self.attn2.forward(normed, context)
+        x + self.attn2.forward(normed, context)
     }
 
     pub fn feed_forward(&self, x: Tensor<3>) -> Tensor<3> {

@@ -4,6 +4,7 @@ use burn::prelude::*;
 use burn::tensor::activation::silu;
 
 use super::blocks::{BlockContext, DownBlock, MidBlock, UpBlock};
+use super::motion::Fusion;
 use super::config::UNetConfig;
 use super::time::{timestep_sinusoids, TimestepEmbedding};
 use crate::nn::{Conv2d, GroupNorm};
@@ -75,10 +76,24 @@ impl UNetMotionModel {
     /// embedding per frame, as diffusers' pipeline passes them) → noise prediction, same shape
     /// as `sample`.
     pub fn forward(&self, sample: Tensor<5>, timestep: f32, text: Tensor<3>) -> Result<Tensor<5>, EngineError> {
+        self.forward_with(sample, timestep, text.clone(), text, None)
+    }
+
+    /// [`Self::forward`] with FreeNoise: `text_down` for the down and mid blocks (motion
+    /// injection) and window fusion in the motion modules.
+    pub fn forward_with(
+        &self,
+        sample: Tensor<5>,
+        timestep: f32,
+        text: Tensor<3>,
+        text_down: Tensor<3>,
+        fusion: Option<Fusion>,
+    ) -> Result<Tensor<5>, EngineError> {
         let [batch, channels, frames, h, w] = sample.dims();
-        if frames > self.max_frames() {
+        let longest = fusion.as_ref().map_or(frames, |f| f.plan.weights.len());
+        if longest > self.max_frames() {
             return Err(EngineError::Request(format!(
-                "{frames} frames in one temporal attention, but the motion module's position table has {} \
+                "{longest} frames in one temporal attention, but the motion module's position table has {} \
                  (use FreeNoise windows of at most that length)",
                 self.max_frames()
             )));
@@ -96,7 +111,7 @@ impl UNetMotionModel {
         let t = Tensor::<2>::from_data(TensorData::new(sinusoids, [1, base]), &device);
         let temb = self.time_embedding.forward(t);
         let temb_dim = temb.dims()[1];
-        let ctx = BlockContext { temb: temb.expand([batch * frames, temb_dim]), text, frames };
+        let ctx = BlockContext { temb: temb.expand([batch * frames, temb_dim]), text, text_down, frames, fusion };
 
         let x = sample.permute([0, 2, 1, 3, 4]).reshape([batch * frames, channels, h, w]);
         let mut x = self.conv_in.forward(x);
