@@ -56,8 +56,16 @@ fn cli_explains_bad_input() {
     assert!(stderr(&["generate", "--model", "/no/such/dir", "--prompt", "x"]).contains("no such folder"));
     assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--height", "60", "--width", "64", "--steps", "1"]).contains("height 60"));
     assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--height", "64", "--width", "64", "--steps", "0"]).contains("steps"));
-    assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--height", "64", "--width", "64", "--frames", "40", "--steps", "1"])
-        .contains("position table (32 frames)"));
+    let small = ["generate", "--model", m, "--prompt", "x", "--height", "64", "--width", "64", "--steps", "1"];
+    let with = |extra: &[&'static str]| [&small[..], extra].concat();
+    assert!(stderr(&with(&["--frames", "40", "--freenoise", "off"])).contains("position table (32 frames)"));
+    assert!(stderr(&with(&["--frames", "64", "--context-length", "40"])).contains("window of 40 frames is longer"));
+    assert!(stderr(&with(&["--frames", "64", "--context-stride", "0"])).contains("stride"));
+    assert!(stderr(&with(&["--frames", "64", "--context-stride", "17"])).contains("stride"));
+    assert!(stderr(&with(&["--frames", "32", "--prompt-at", "40=a dog"])).contains("keyframe 40 is outside"));
+    assert!(stderr(&with(&["--frames", "32", "--prompt-at", "8=a dog", "--prompt-at", "8=a cat"])).contains("two prompts"));
+    assert!(stderr(&with(&["--frames", "32", "--prompt-at", "8="])).contains("empty"));
+    assert!(stderr(&with(&["--frames", "32", "--prompt-at", "dog"])).contains("FRAME=TEXT"));
     let wrong = out.join("wrong.npy");
     std::fs::write(&wrong, write_npy(&[1, 4, 8, 4, 4], &[0.0; 512])).unwrap();
     assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--frames", "16", "--init-latents", wrong.to_str().unwrap(), "--steps", "1"])
@@ -68,4 +76,23 @@ fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("freenoise-cli-{}-{:?}", std::process::id(), std::thread::current().id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn cli_runs_a_long_multi_prompt_clip() {
+    let out = tempdir();
+    let video = out.join("long.npy");
+    let result = freenoise(&[
+        "generate", "--model", fixture("tiny-mid").to_str().unwrap(), "--prompt", "a red fox",
+        "--prompt-at", "20=a white rabbit", "--motion-injection", "--frames", "40", "--height", "64", "--width", "64",
+        "--steps", "2", "--weighting", "sawtooth", "--fusion", "attention", "--save-video", video.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let array = read_npy(&std::fs::read(&video).unwrap(), "long").unwrap();
+    assert_eq!(array.shape, vec![40, 64, 64, 3]);
+    // Frames fewer than the window fall back to plain sampling with a warning.
+    let short = freenoise(&["generate", "--model", fixture("tiny-mid").to_str().unwrap(), "--prompt", "a fox", "--frames", "8",
+        "--height", "64", "--width", "64", "--steps", "1"]);
+    assert!(short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("plain sampling"));
 }

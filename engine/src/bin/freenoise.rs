@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use engine::freenoise::prompts::Interpolation;
+use engine::freenoise::{FusionPlacement, NoiseType, Weighting};
 use engine::npy::{read_npy, write_npy};
-use engine::pipeline::{Latents, Output, Pipeline, Progress, Request};
+use engine::pipeline::{FreeNoiseSettings, Latents, Output, Pipeline, Progress, Request};
 use engine::schedulers::SchedulerKind;
 use engine::store::DirStore;
 use engine::{Backend, EngineError};
@@ -28,6 +30,41 @@ enum Command {
 enum SchedulerArg {
     Ddim,
     Euler,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WeightingArg {
+    Flat,
+    Pyramid,
+    /// diffusers' delayed_reverse_sawtooth.
+    Sawtooth,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum NoiseArg {
+    Shuffle,
+    Repeat,
+    Random,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FusionArg {
+    /// Fuse once per transformer block, then the feed-forward (diffusers).
+    Block,
+    /// Fuse after each attention layer (the official FreeNoise code).
+    Attention,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InterpolationArg {
+    Linear,
+    Spherical,
 }
 
 #[derive(clap::Args)]
@@ -82,6 +119,34 @@ struct GenerateArgs {
     /// Frames per VAE decode call.
     #[arg(long, default_value_t = 16)]
     decode_chunk: usize,
+    /// FreeNoise for clips longer than the context length (off: plain sampling, limited to the
+    /// motion module's position table).
+    #[arg(long, value_enum, default_value = "on")]
+    freenoise: Switch,
+    /// FreeNoise window: frames one temporal attention sees.
+    #[arg(long, default_value_t = 16)]
+    context_length: usize,
+    /// FreeNoise stride between windows.
+    #[arg(long, default_value_t = 4)]
+    context_stride: usize,
+    /// How overlapping windows are weighted when fused.
+    #[arg(long, value_enum, default_value = "pyramid")]
+    weighting: WeightingArg,
+    /// Initial noise: shuffle (FreeNoise's rescheduling), repeat (the first window again), random.
+    #[arg(long, value_enum, default_value = "shuffle")]
+    noise: NoiseArg,
+    /// Where window outputs are fused.
+    #[arg(long, value_enum, default_value = "block")]
+    fusion: FusionArg,
+    /// A keyframe prompt, FRAME=TEXT (repeatable; frame 0 must have one, --prompt is its default).
+    #[arg(long = "prompt-at", value_name = "FRAME=TEXT")]
+    prompt_at: Vec<String>,
+    /// How embeddings travel between keyframes.
+    #[arg(long, value_enum, default_value = "linear")]
+    interpolation: InterpolationArg,
+    /// FreeNoise's motion injection for multi-prompt clips (`--motion-injection` alone means on).
+    #[arg(long, value_enum, default_value = "off", num_args = 0..=1, default_missing_value = "on")]
+    motion_injection: Switch,
 }
 
 fn main() -> ExitCode {
@@ -117,6 +182,30 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     });
     request.init_latents = init;
     request.decode_chunk = args.decode_chunk;
+    request.free_noise = (args.freenoise == Switch::On).then(|| FreeNoiseSettings {
+        window: args.context_length,
+        stride: args.context_stride,
+        weighting: match args.weighting {
+            WeightingArg::Flat => Weighting::Flat,
+            WeightingArg::Pyramid => Weighting::Pyramid,
+            WeightingArg::Sawtooth => Weighting::DelayedReverseSawtooth,
+        },
+        noise: match args.noise {
+            NoiseArg::Shuffle => NoiseType::Shuffle,
+            NoiseArg::Repeat => NoiseType::Repeat,
+            NoiseArg::Random => NoiseType::Random,
+        },
+        placement: match args.fusion {
+            FusionArg::Block => FusionPlacement::Block,
+            FusionArg::Attention => FusionPlacement::Attention,
+        },
+    });
+    request.keyframes = keyframes(&request.prompt, &args.prompt_at)?;
+    request.interpolation = match args.interpolation {
+        InterpolationArg::Linear => Interpolation::Linear,
+        InterpolationArg::Spherical => Interpolation::Spherical,
+    };
+    request.motion_injection = args.motion_injection == Switch::On;
 
     let terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
@@ -135,6 +224,28 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     }
     eprintln!("done: {} frames of {}×{} in {:.1} s", output.frames, output.width, output.height, started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `--prompt-at FRAME=TEXT` entries; `--prompt` fills frame 0 unless one is given for it.
+fn keyframes(prompt: &str, entries: &[String]) -> Result<Vec<(usize, String)>, EngineError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys = Vec::new();
+    for entry in entries {
+        let (frame, text) = entry
+            .split_once('=')
+            .ok_or_else(|| EngineError::Request(format!("--prompt-at {entry:?}: expected FRAME=TEXT")))?;
+        let frame = frame
+            .trim()
+            .parse()
+            .map_err(|_| EngineError::Request(format!("--prompt-at {entry:?}: {frame:?} is not a frame number")))?;
+        keys.push((frame, text.to_string()));
+    }
+    if !keys.iter().any(|(f, _)| *f == 0) {
+        keys.push((0, prompt.to_string()));
+    }
+    Ok(keys)
 }
 
 fn read_latents(path: &PathBuf) -> Result<Latents, EngineError> {
