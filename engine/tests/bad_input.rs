@@ -127,3 +127,23 @@ fn wrong_dtype_is_refused() {
     edit_header(&dir.join(UNET), |h| h["conv_in.bias"]["dtype"] = "U8".into());
     assert!(load_error(&dir).contains("dtype U8"));
 }
+
+#[test]
+fn text_encoder_keys_load_with_and_without_the_text_model_prefix() {
+    let dir = copy_fixture("tiny-mid", "prefix");
+    edit_header(&dir.join("text_encoder/model.safetensors"), |h| {
+        let entries: Vec<(String, serde_json::Value)> = std::mem::take(h).into_iter().collect();
+        for (key, value) in entries {
+            let renamed = if key == "__metadata__" { key } else { format!("text_model.{key}") };
+            h.insert(renamed, value);
+        }
+    });
+    let device = Backend::cpu_device();
+    let plain = engine::clip::load_text_encoder(&DirStore::new(fixture("tiny-mid")).unwrap(), &device).unwrap();
+    let prefixed = engine::clip::load_text_encoder(&DirStore::new(&dir).unwrap(), &device).unwrap();
+    let ids = || engine::burn::prelude::Tensor::<2, engine::burn::prelude::Int>::from_data(
+        engine::burn::prelude::TensorData::new(vec![49406i64, 320, 2368, 49407], [1, 4]),
+        &device,
+    );
+    assert_eq!(values(plain.forward(ids())), values(prefixed.forward(ids())));
+}
