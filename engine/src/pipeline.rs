@@ -78,6 +78,8 @@ pub struct Request {
     pub interpolation: Interpolation,
     /// FreeNoise's motion injection for multi-prompt clips.
     pub motion_injection: bool,
+    /// Split inference: frames per chunk through the spatial layers (`None`: all at once).
+    pub chunk: Option<usize>,
 }
 
 impl Request {
@@ -98,6 +100,7 @@ impl Request {
             keyframes: Vec::new(),
             interpolation: Interpolation::Linear,
             motion_injection: false,
+            chunk: None,
         }
     }
 }
@@ -182,6 +185,9 @@ impl Pipeline {
                 )))
             }
             _ => {}
+        }
+        if request.chunk == Some(0) {
+            return Err(EngineError::Request("the inference chunk must be at least 1 frame".into()));
         }
         if request.decode_chunk == 0 {
             return Err(EngineError::Request("decode chunk must be at least 1 frame".into()));
@@ -280,7 +286,7 @@ impl Pipeline {
             let input = if guided { Tensor::cat(vec![latents.clone(), latents.clone()], 0) } else { latents.clone() };
             let input = scheduler.scale_model_input(input, index);
             let (up, down) = step_conditioning(index, timesteps.len(), request.motion_injection, &text, &text_target);
-            let prediction = self.unet.forward_with(input, t as f32, up, down, fusion.clone())?;
+            let prediction = self.unet.forward_with(input, t as f32, up, down, fusion.clone(), request.chunk)?;
             let prediction = if guided {
                 let [uncond, cond]: [Tensor<5>; 2] = prediction.chunk(2, 0).try_into().expect("two halves");
                 uncond.clone() + (cond - uncond).mul_scalar(request.guidance)

@@ -66,6 +66,7 @@ fn cli_explains_bad_input() {
     assert!(stderr(&with(&["--frames", "32", "--prompt-at", "8=a dog", "--prompt-at", "8=a cat"])).contains("two prompts"));
     assert!(stderr(&with(&["--frames", "32", "--prompt-at", "8="])).contains("empty"));
     assert!(stderr(&with(&["--frames", "32", "--prompt-at", "dog"])).contains("FRAME=TEXT"));
+    assert!(stderr(&with(&["--frames", "32", "--chunk", "0"])).contains("chunk must be at least 1"));
     let wrong = out.join("wrong.npy");
     std::fs::write(&wrong, write_npy(&[1, 4, 8, 4, 4], &[0.0; 512])).unwrap();
     assert!(stderr(&["generate", "--model", m, "--prompt", "x", "--frames", "16", "--init-latents", wrong.to_str().unwrap(), "--steps", "1"])
@@ -85,7 +86,7 @@ fn cli_runs_a_long_multi_prompt_clip() {
     let result = freenoise(&[
         "generate", "--model", fixture("tiny-mid").to_str().unwrap(), "--prompt", "a red fox",
         "--prompt-at", "20=a white rabbit", "--motion-injection", "--frames", "40", "--height", "64", "--width", "64",
-        "--steps", "2", "--weighting", "sawtooth", "--fusion", "attention", "--save-video", video.to_str().unwrap(),
+        "--steps", "2", "--weighting", "sawtooth", "--fusion", "attention", "--chunk", "16", "--save-video", video.to_str().unwrap(),
     ]);
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let array = read_npy(&std::fs::read(&video).unwrap(), "long").unwrap();

@@ -83,3 +83,21 @@ fn motion_injection_feeds_the_target_prompt_to_down_blocks_at_injection_steps() 
         assert!(!is_target(&off), "without injection the down blocks read the travelling prompt");
     }
 }
+
+#[test]
+fn split_inference_does_not_change_the_result() {
+    let pipeline = pipeline();
+    let mut request = request("freenoise32_travel", 32);
+    request.steps = 2;
+    request.keyframes = vec![(0, PROMPT.into()), (16, "a white rabbit jumping over a log".into())];
+    request.motion_injection = true;
+    let whole = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
+    request.chunk = Some(7); // ragged on purpose: 2 × 32 rows in chunks of 7
+    let chunked = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
+    // Float sums regroup with the batch size, so "equal" is within 1e-5 relative L2.
+    let latent_change = relative_l2(&chunked.latents.data, &whole.latents.data);
+    let video_change = relative_l2(&chunked.video, &whole.video);
+    println!("chunking: latents {latent_change:.2e}, video {video_change:.2e}");
+    assert!(latent_change <= 1e-5, "chunking changed the latents by {latent_change:.2e}");
+    assert!(video_change <= 1e-5, "chunking changed the video by {video_change:.2e}");
+}

@@ -96,6 +96,23 @@ impl WindowPlan {
     }
 }
 
+impl WindowPlan {
+    /// Row-major `[frames, windows·window]`: entry (f, w·W + p) is the share of window w's
+    /// position p in frame f (its weight over the frame's total), 0 where not merged.
+    pub fn merge_matrix(&self) -> Vec<f32> {
+        let (frames, window) = (self.totals.len(), self.weights.len());
+        let width = self.windows.len() * window;
+        let mut matrix = vec![0f32; frames * width];
+        for (w, span) in self.windows.iter().enumerate() {
+            for f in span.merge_from..span.end {
+                let p = f - span.start;
+                matrix[f * width + w * window + p] = self.weights[p] / self.totals[f];
+            }
+        }
+        matrix
+    }
+}
+
 /// Window and stride limits (frames shorter than a window are the caller's fallback case).
 pub fn validate(frames: usize, window: usize, stride: usize) -> Result<(), EngineError> {
     if window == 0 {
@@ -150,6 +167,25 @@ mod tests {
         // Frame 0 is only in window 0 at position 0; frame 8 is in windows 1..=4 at positions 6,4,2,0.
         assert_eq!(plan.totals[0], 1.0);
         assert_eq!(plan.totals[8], 2.0 + 4.0 + 3.0 + 1.0);
+    }
+
+    #[test]
+    fn merge_matrix_rows_are_convex_combinations() {
+        for (frames, window, stride) in [(64, 16, 4), (25, 16, 4), (24, 8, 2)] {
+            let plan = WindowPlan::new(frames, window, stride, Weighting::Pyramid).unwrap();
+            let width = plan.windows.len() * window;
+            let matrix = plan.merge_matrix();
+            for f in 0..frames {
+                let row = &matrix[f * width..(f + 1) * width];
+                assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6, "frame {f} of {frames}");
+                for (slot, &share) in row.iter().enumerate() {
+                    let span = &plan.windows[slot / window];
+                    if share > 0.0 {
+                        assert_eq!(span.start + slot % window, f, "a frame only takes from its own slots");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

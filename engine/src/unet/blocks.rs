@@ -23,6 +23,40 @@ pub struct BlockContext {
     pub frames: usize,
     /// FreeNoise window fusion for the motion modules.
     pub fusion: Option<Fusion>,
+    /// Split inference: at most this many frames at a time through the spatial layers, and as
+    /// many pixel sequences at a time through the motion modules as that makes chunks.
+    pub chunk: Option<usize>,
+}
+
+impl BlockContext {
+    /// Runs a per-frame layer over `x` `[batch·frames, …]` in chunks of frames (all at once
+    /// without chunking); `layer` gets the rows and their range, to pick matching conditioning.
+    pub fn per_frames(&self, x: Tensor<4>, layer: impl Fn(Tensor<4>, std::ops::Range<usize>) -> Tensor<4>) -> Tensor<4> {
+        let rows = x.dims()[0];
+        match self.chunk {
+            Some(size) if size < rows => {
+                let parts = (0..rows).step_by(size).map(|start| {
+                    let range = start..(start + size).min(rows);
+                    layer(x.clone().slice([range.clone()]), range)
+                });
+                Tensor::cat(parts.collect(), 0)
+            }
+            _ => layer(x, 0..rows),
+        }
+    }
+
+    fn resnet(&self, resnet: &ResnetBlock2D, x: Tensor<4>) -> Tensor<4> {
+        self.per_frames(x, |part, rows| resnet.forward(part, Some(self.temb.clone().slice([rows]))))
+    }
+
+    fn attention(&self, attention: &Transformer2D, x: Tensor<4>, text: &Tensor<3>) -> Tensor<4> {
+        self.per_frames(x, |part, rows| attention.forward(part, text.clone().slice([rows])))
+    }
+
+    fn motion(&self, motion: &MotionModule, x: Tensor<4>) -> Tensor<4> {
+        let chunks = self.chunk.map(|size| x.dims()[0].div_ceil(size));
+        motion.forward(x, self.frames, self.fusion.as_ref(), chunks)
+    }
 }
 
 /// A down block: `CrossAttnDownBlockMotion` when it has attentions, else `DownBlockMotion`.
@@ -58,11 +92,11 @@ impl DownBlock {
     pub fn forward(&self, mut x: Tensor<4>, ctx: &BlockContext) -> (Tensor<4>, Vec<Tensor<4>>) {
         let mut skips = Vec::new();
         for (i, resnet) in self.resnets.iter().enumerate() {
-            x = resnet.forward(x, Some(ctx.temb.clone()));
+            x = ctx.resnet(resnet, x);
             if let Some(attention) = self.attentions.get(i) {
-                x = attention.forward(x, ctx.text_down.clone());
+                x = ctx.attention(attention, x, &ctx.text_down);
             }
-            x = self.motion_modules[i].forward(x, ctx.frames, ctx.fusion.as_ref());
+            x = ctx.motion(&self.motion_modules[i], x);
             skips.push(x.clone());
         }
         for downsampler in &self.downsamplers {
@@ -95,13 +129,13 @@ impl MidBlock {
     }
 
     pub fn forward(&self, x: Tensor<4>, ctx: &BlockContext) -> Tensor<4> {
-        let mut x = self.resnets[0].forward(x, Some(ctx.temb.clone()));
+        let mut x = ctx.resnet(&self.resnets[0], x);
         for (i, attention) in self.attentions.iter().enumerate() {
-            x = attention.forward(x, ctx.text_down.clone());
+            x = ctx.attention(attention, x, &ctx.text_down);
             if let Some(motion) = self.motion_modules.get(i) {
-                x = motion.forward(x, ctx.frames, ctx.fusion.as_ref());
+                x = ctx.motion(motion, x);
             }
-            x = self.resnets[i + 1].forward(x, Some(ctx.temb.clone()));
+            x = ctx.resnet(&self.resnets[i + 1], x);
         }
         x
     }
@@ -138,11 +172,11 @@ impl UpBlock {
     pub fn forward(&self, mut x: Tensor<4>, skips: &mut Vec<Tensor<4>>, ctx: &BlockContext) -> Tensor<4> {
         for (i, resnet) in self.resnets.iter().enumerate() {
             let skip = skips.pop().expect("as many skips as resnets");
-            x = resnet.forward(Tensor::cat(vec![x, skip], 1), Some(ctx.temb.clone()));
+            x = ctx.resnet(resnet, Tensor::cat(vec![x, skip], 1));
             if let Some(attention) = self.attentions.get(i) {
-                x = attention.forward(x, ctx.text.clone());
+                x = ctx.attention(attention, x, &ctx.text);
             }
-            x = self.motion_modules[i].forward(x, ctx.frames, ctx.fusion.as_ref());
+            x = ctx.motion(&self.motion_modules[i], x);
         }
         for upsampler in &self.upsamplers {
             x = upsampler.forward(x);

@@ -45,9 +45,26 @@ impl MotionModule {
 
     /// `x`: `[batch·frames, C, H, W]` → same shape. With `fusion`, the temporal attentions run
     /// per window (positions restarting at 0 in each) and are merged with the plan's weights.
-    pub fn forward(&self, x: Tensor<4>, frames: usize, fusion: Option<&Fusion>) -> Tensor<4> {
+    /// With `chunks`, the pixel sequences go through in that many groups (after the group norm,
+    /// which needs them all): the same result with smaller temporaries.
+    pub fn forward(&self, x: Tensor<4>, frames: usize, fusion: Option<&Fusion>, chunks: Option<usize>) -> Tensor<4> {
         let residual = x.clone();
-        let mut tokens = self.proj_in.forward(self.to_sequences(x, frames));
+        let sequences = self.to_sequences(x, frames);
+        let count = sequences.dims()[0];
+        let tokens = match chunks {
+            Some(n) if n > 1 => {
+                let size = count.div_ceil(n);
+                let parts = (0..count).step_by(size).map(|s| self.temporal(sequences.clone().slice([s..(s + size).min(count)]), fusion));
+                Tensor::cat(parts.collect(), 0)
+            }
+            _ => self.temporal(sequences, fusion),
+        };
+        self.from_sequences(tokens, &residual, frames) + residual
+    }
+
+    /// proj_in → transformer blocks → proj_out on `[sequences, frames, C]`.
+    fn temporal(&self, sequences: Tensor<3>, fusion: Option<&Fusion>) -> Tensor<3> {
+        let mut tokens = self.proj_in.forward(sequences);
         for block in &self.transformer_blocks {
             tokens = match fusion {
                 None => block.forward(tokens, None),
@@ -60,7 +77,7 @@ impl MotionModule {
                 },
             };
         }
-        self.from_sequences(self.proj_out.forward(tokens), &residual, frames) + residual
+        self.proj_out.forward(tokens)
     }
 
     /// GroupNorm over (C, F, H, W) per video, then `[batch·H·W, frames, C]` sequences.
@@ -80,21 +97,18 @@ impl MotionModule {
 }
 
 /// Runs `layer` on every window of `[sequences, frames, C]` and merges the outputs per frame,
-/// weighted by position in the window and divided by each frame's total weight.
+/// weighted by position in the window and divided by each frame's total weight. All windows go
+/// through `layer` as one batch, and the merge is one matmul with the plan's merge matrix: a few
+/// large ops instead of many small ones per window.
 pub fn fuse(plan: &WindowPlan, x: Tensor<3>, layer: impl Fn(Tensor<3>) -> Tensor<3>) -> Tensor<3> {
     let [sequences, frames, channels] = x.dims();
     let device = x.device();
-    let mut merged = Tensor::<3>::zeros([sequences, frames, channels], &device);
-    for window in &plan.windows {
-        let out = layer(x.clone().slice([0..sequences, window.start..window.end, 0..channels]));
-        let skip = window.merge_from - window.start;
-        let kept = window.end - window.merge_from;
-        let weights = Tensor::<1>::from_data(TensorData::new(plan.weights[skip..].to_vec(), [kept]), &device);
-        let weighted = out.slice([0..sequences, skip..skip + kept, 0..channels]) * weights.reshape([1, kept, 1]);
-        let range = [0..sequences, window.merge_from..window.end, 0..channels];
-        let sum = merged.clone().slice(range.clone()) + weighted;
-        merged = merged.slice_assign(range, sum);
-    }
-    let totals = Tensor::<1>::from_data(TensorData::new(plan.totals.clone(), [frames]), &device);
-    merged / totals.reshape([1, frames, 1])
+    let (count, window) = (plan.windows.len(), plan.weights.len());
+    let frame_of_slot: Vec<i64> = plan.windows.iter().flat_map(|w| (w.start..w.end).map(|f| f as i64)).collect();
+    let slots = Tensor::<1, Int>::from_data(TensorData::new(frame_of_slot, [count * window]), &device);
+    // [sequences, count·window, C] → one batch of sequences·count windows.
+    let windows = x.select(1, slots).reshape([sequences * count, window, channels]);
+    let out = layer(windows).reshape([sequences, count * window, channels]);
+    let merge = Tensor::<2>::from_data(TensorData::new(plan.merge_matrix(), [frames, count * window]), &device);
+    merge.unsqueeze::<3>().expand([sequences, frames, count * window]).matmul(out)
 }

@@ -76,11 +76,12 @@ impl UNetMotionModel {
     /// embedding per frame, as diffusers' pipeline passes them) → noise prediction, same shape
     /// as `sample`.
     pub fn forward(&self, sample: Tensor<5>, timestep: f32, text: Tensor<3>) -> Result<Tensor<5>, EngineError> {
-        self.forward_with(sample, timestep, text.clone(), text, None)
+        self.forward_with(sample, timestep, text.clone(), text, None, None)
     }
 
     /// [`Self::forward`] with FreeNoise: `text_down` for the down and mid blocks (motion
-    /// injection) and window fusion in the motion modules.
+    /// injection), window fusion in the motion modules, and split inference (`chunk` frames at
+    /// a time through the spatial layers).
     pub fn forward_with(
         &self,
         sample: Tensor<5>,
@@ -88,6 +89,7 @@ impl UNetMotionModel {
         text: Tensor<3>,
         text_down: Tensor<3>,
         fusion: Option<Fusion>,
+        chunk: Option<usize>,
     ) -> Result<Tensor<5>, EngineError> {
         let [batch, channels, frames, h, w] = sample.dims();
         let longest = fusion.as_ref().map_or(frames, |f| f.plan.weights.len());
@@ -111,7 +113,7 @@ impl UNetMotionModel {
         let t = Tensor::<2>::from_data(TensorData::new(sinusoids, [1, base]), &device);
         let temb = self.time_embedding.forward(t);
         let temb_dim = temb.dims()[1];
-        let ctx = BlockContext { temb: temb.expand([batch * frames, temb_dim]), text, text_down, frames, fusion };
+        let ctx = BlockContext { temb: temb.expand([batch * frames, temb_dim]), text, text_down, frames, fusion, chunk: chunk.filter(|&c| c > 0) };
 
         let x = sample.permute([0, 2, 1, 3, 4]).reshape([batch * frames, channels, h, w]);
         let mut x = self.conv_in.forward(x);
