@@ -7,15 +7,18 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/freenoise/target}"
 cargo build -q -p engine --bin freenoise --profile native-release
 bin="$CARGO_TARGET_DIR/native-release/freenoise"
-run() { # frames steps -> seconds
+run() { # frames steps [extra flags] -> seconds
   local start; start=$(date +%s.%N)
   "$bin" generate --model tests/fixtures/tiny-mid --prompt "a red fox running through snow" --frames "$1" \
-    --height 128 --width 128 --steps "$2" --guidance 7.5 --scheduler ddim 2>/dev/null
+    --height 128 --width 128 --steps "$2" --guidance 7.5 --scheduler ddim "${@:3}" 2>/dev/null
   echo "$(date +%s.%N) - $start" | bc
 }
-step() { echo "($(run "$1" 3) - $(run "$1" 1)) / 2" | bc -l; }
+step() { echo "($(run "$1" 3 "${@:2}") - $(run "$1" 1 "${@:2}")) / 2" | bc -l; }
 s16=$(step 16)
 s64=$(step 64)
+s64c=$(step 64 --chunk 16)
 printf 'step_seconds_16_frames_plain %.3f\n' "$s16"
 printf 'step_seconds_64_frames_freenoise %.3f\n' "$s64"
+printf 'step_seconds_64_frames_freenoise_chunk16 %.3f\n' "$s64c"
 printf 'ratio_64_over_16 %.2f\n' "$(echo "$s64 / $s16" | bc -l)"
+printf 'ratio_64_chunk16_over_16 %.2f\n' "$(echo "$s64c / $s16" | bc -l)"

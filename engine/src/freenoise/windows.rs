@@ -94,22 +94,16 @@ impl WindowPlan {
         }
         Ok(Self { windows, weights, totals })
     }
-}
 
-impl WindowPlan {
-    /// Row-major `[frames, windows·window]`: entry (f, w·W + p) is the share of window w's
-    /// position p in frame f (its weight over the frame's total), 0 where not merged.
-    pub fn merge_matrix(&self) -> Vec<f32> {
-        let (frames, window) = (self.totals.len(), self.weights.len());
-        let width = self.windows.len() * window;
-        let mut matrix = vec![0f32; frames * width];
-        for (w, span) in self.windows.iter().enumerate() {
-            for f in span.merge_from..span.end {
-                let p = f - span.start;
-                matrix[f * width + w * window + p] = self.weights[p] / self.totals[f];
-            }
-        }
-        matrix
+    /// Per slot (window w, position p, as w·W + p): the share its output takes in its frame,
+    /// weight over the frame's total; 0 for a tail window's slots that are not merged.
+    pub fn slot_shares(&self) -> Vec<f32> {
+        self.windows
+            .iter()
+            .flat_map(|span| {
+                (span.start..span.end).map(move |f| if f >= span.merge_from { self.weights[f - span.start] / self.totals[f] } else { 0.0 })
+            })
+            .collect()
     }
 }
 
@@ -170,21 +164,15 @@ mod tests {
     }
 
     #[test]
-    fn merge_matrix_rows_are_convex_combinations() {
+    fn each_frame_takes_shares_that_sum_to_one() {
         for (frames, window, stride) in [(64, 16, 4), (25, 16, 4), (24, 8, 2)] {
             let plan = WindowPlan::new(frames, window, stride, Weighting::Pyramid).unwrap();
-            let width = plan.windows.len() * window;
-            let matrix = plan.merge_matrix();
-            for f in 0..frames {
-                let row = &matrix[f * width..(f + 1) * width];
-                assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6, "frame {f} of {frames}");
-                for (slot, &share) in row.iter().enumerate() {
-                    let span = &plan.windows[slot / window];
-                    if share > 0.0 {
-                        assert_eq!(span.start + slot % window, f, "a frame only takes from its own slots");
-                    }
-                }
+            let shares = plan.slot_shares();
+            let mut per_frame = vec![0f32; frames];
+            for (slot, share) in shares.iter().enumerate() {
+                per_frame[plan.windows[slot / window].start + slot % window] += share;
             }
+            assert!(per_frame.iter().all(|s| (s - 1.0).abs() < 1e-6), "{frames}/{window}/{stride}: {per_frame:?}");
         }
     }
 

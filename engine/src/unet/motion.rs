@@ -3,6 +3,7 @@
 //! With FreeNoise the temporal attentions run per window and are fused (see [`fuse`]).
 
 use burn::prelude::*;
+use burn::tensor::IndexingUpdateOp;
 
 use super::transformer_block::{BasicTransformerBlock, SecondAttention};
 use crate::freenoise::{FusionPlacement, WindowPlan};
@@ -98,8 +99,7 @@ impl MotionModule {
 
 /// Runs `layer` on every window of `[sequences, frames, C]` and merges the outputs per frame,
 /// weighted by position in the window and divided by each frame's total weight. All windows go
-/// through `layer` as one batch, and the merge is one matmul with the plan's merge matrix: a few
-/// large ops instead of many small ones per window.
+/// through `layer` as one batch; the weighted outputs are scatter-added back onto their frames.
 pub fn fuse(plan: &WindowPlan, x: Tensor<3>, layer: impl Fn(Tensor<3>) -> Tensor<3>) -> Tensor<3> {
     let [sequences, frames, channels] = x.dims();
     let device = x.device();
@@ -107,8 +107,9 @@ pub fn fuse(plan: &WindowPlan, x: Tensor<3>, layer: impl Fn(Tensor<3>) -> Tensor
     let frame_of_slot: Vec<i64> = plan.windows.iter().flat_map(|w| (w.start..w.end).map(|f| f as i64)).collect();
     let slots = Tensor::<1, Int>::from_data(TensorData::new(frame_of_slot, [count * window]), &device);
     // [sequences, count·window, C] → one batch of sequences·count windows.
-    let windows = x.select(1, slots).reshape([sequences * count, window, channels]);
+    let windows = x.select(1, slots.clone()).reshape([sequences * count, window, channels]);
     let out = layer(windows).reshape([sequences, count * window, channels]);
-    let merge = Tensor::<2>::from_data(TensorData::new(plan.merge_matrix(), [frames, count * window]), &device);
-    merge.unsqueeze::<3>().expand([sequences, frames, count * window]).matmul(out)
+    let shares = Tensor::<1>::from_data(TensorData::new(plan.slot_shares(), [count * window]), &device);
+    let weighted = out * shares.reshape([1, count * window, 1]);
+    Tensor::<3>::zeros([sequences, frames, channels], &device).select_assign(1, slots, weighted, IndexingUpdateOp::Add)
 }
