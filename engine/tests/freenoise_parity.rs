@@ -91,6 +91,7 @@ fn split_inference_does_not_change_the_result() {
     request.steps = 2;
     request.keyframes = vec![(0, PROMPT.into()), (16, "a white rabbit jumping over a log".into())];
     request.motion_injection = true;
+    request.chunk = None;
     let whole = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
     request.chunk = Some(7); // ragged on purpose: 2 × 32 rows in chunks of 7
     let chunked = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();

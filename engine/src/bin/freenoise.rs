@@ -144,10 +144,11 @@ struct GenerateArgs {
     /// How embeddings travel between keyframes.
     #[arg(long, value_enum, default_value = "linear")]
     interpolation: InterpolationArg,
-    /// Split inference to save memory: at most N frames at a time through the spatial layers
-    /// (and pixel sequences in as many chunks through the motion modules). Same result.
-    #[arg(long, value_name = "N")]
-    chunk: Option<usize>,
+    /// Split inference: at most N frames at a time through the spatial layers (and pixel
+    /// sequences in as many chunks through the motion modules). Same result within 1e-5; a
+    /// value of at least the frame count turns it off.
+    #[arg(long, value_name = "N", default_value_t = engine::pipeline::DEFAULT_CHUNK)]
+    chunk: usize,
     /// FreeNoise's motion injection for multi-prompt clips (`--motion-injection` alone means on).
     #[arg(long, value_enum, default_value = "off", num_args = 0..=1, default_missing_value = "on")]
     motion_injection: Switch,
@@ -210,7 +211,7 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
         InterpolationArg::Spherical => Interpolation::Spherical,
     };
     request.motion_injection = args.motion_injection == Switch::On;
-    request.chunk = args.chunk;
+    request.chunk = Some(args.chunk);
 
     let terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
