@@ -78,6 +78,8 @@ pub struct Request {
     pub free_noise: Option<FreeNoiseSettings>,
     /// Prompt travel: `(frame, prompt)` keyframes; empty means `prompt` for every frame.
     pub keyframes: Vec<(usize, String)>,
+    /// Negative prompt travel, the same way; empty means `negative` for every frame.
+    pub negative_keyframes: Vec<(usize, String)>,
     pub interpolation: Interpolation,
     /// FreeNoise's motion injection for multi-prompt clips.
     pub motion_injection: bool,
@@ -103,6 +105,7 @@ impl Request {
             decode_chunk: 16,
             free_noise: Some(FreeNoiseSettings::default()),
             keyframes: Vec::new(),
+            negative_keyframes: Vec::new(),
             interpolation: Interpolation::Linear,
             motion_injection: false,
             chunk: Some(DEFAULT_CHUNK),
@@ -266,9 +269,17 @@ impl Pipeline {
             .collect::<Result<Vec<_>, _>>()?;
         let travel = self.travel(&keys, &keyframes, frames, request.interpolation).await?;
         let targets = select_frames(Tensor::cat(keys, 0), &keyframes.targets(frames));
-        let negative = self.encode_prompt(request.negative.as_deref().unwrap_or(""), &mut warnings)?;
-        let [_, tokens, dim] = negative.dims();
-        let negative = negative.expand([frames, tokens, dim]);
+        let negative_keyframes = if request.negative_keyframes.is_empty() {
+            Keyframes::single(request.negative.as_deref().unwrap_or(""))
+        } else {
+            Keyframes::checked(request.negative_keyframes.clone(), frames, true)?
+        };
+        let negative_keys = negative_keyframes
+            .prompts()
+            .iter()
+            .map(|p| self.encode_prompt(p, &mut warnings))
+            .collect::<Result<Vec<_>, _>>()?;
+        let negative = self.travel(&negative_keys, &negative_keyframes, frames, request.interpolation).await?;
         // The UNet takes one text embedding per frame, batch-major: [uncond frames, cond frames].
         let with_uncond = |cond: Tensor<3>| if guided { Tensor::cat(vec![negative.clone(), cond], 0) } else { cond };
         let text = with_uncond(travel);

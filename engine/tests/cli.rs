@@ -85,7 +85,7 @@ fn cli_runs_a_long_multi_prompt_clip() {
     let video = out.join("long.npy");
     let result = freenoise(&[
         "generate", "--model", fixture("tiny-mid").to_str().unwrap(), "--prompt", "a red fox",
-        "--prompt-at", "20=a white rabbit", "--motion-injection", "--frames", "40", "--height", "64", "--width", "64",
+        "--prompt-at", "20=a white rabbit", "--negative-at", "24=blurry", "--motion-injection", "--frames", "40", "--height", "64", "--width", "64",
         "--steps", "2", "--weighting", "sawtooth", "--fusion", "attention", "--chunk", "16", "--save-video", video.to_str().unwrap(),
     ]);
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));

@@ -141,6 +141,9 @@ struct GenerateArgs {
     /// A keyframe prompt, FRAME=TEXT (repeatable; frame 0 must have one, --prompt is its default).
     #[arg(long = "prompt-at", value_name = "FRAME=TEXT")]
     prompt_at: Vec<String>,
+    /// A keyframe negative prompt, FRAME=TEXT (repeatable; --negative fills frame 0).
+    #[arg(long = "negative-at", value_name = "FRAME=TEXT")]
+    negative_at: Vec<String>,
     /// How embeddings travel between keyframes.
     #[arg(long, value_enum, default_value = "linear")]
     interpolation: InterpolationArg,
@@ -205,7 +208,9 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
             FusionArg::Attention => FusionPlacement::Attention,
         },
     });
-    request.keyframes = keyframes(&request.prompt, &args.prompt_at)?;
+    request.keyframes = keyframes("--prompt-at", &request.prompt, &args.prompt_at)?;
+    let negative = request.negative.clone().unwrap_or_default();
+    request.negative_keyframes = keyframes("--negative-at", &negative, &args.negative_at)?;
     request.interpolation = match args.interpolation {
         InterpolationArg::Linear => Interpolation::Linear,
         InterpolationArg::Spherical => Interpolation::Spherical,
@@ -232,8 +237,8 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// `--prompt-at FRAME=TEXT` entries; `--prompt` fills frame 0 unless one is given for it.
-fn keyframes(prompt: &str, entries: &[String]) -> Result<Vec<(usize, String)>, EngineError> {
+/// `FRAME=TEXT` entries of `flag`; `default` fills frame 0 unless an entry is given for it.
+fn keyframes(flag: &str, default: &str, entries: &[String]) -> Result<Vec<(usize, String)>, EngineError> {
     if entries.is_empty() {
         return Ok(Vec::new());
     }
@@ -241,15 +246,15 @@ fn keyframes(prompt: &str, entries: &[String]) -> Result<Vec<(usize, String)>, E
     for entry in entries {
         let (frame, text) = entry
             .split_once('=')
-            .ok_or_else(|| EngineError::Request(format!("--prompt-at {entry:?}: expected FRAME=TEXT")))?;
+            .ok_or_else(|| EngineError::Request(format!("{flag} {entry:?}: expected FRAME=TEXT")))?;
         let frame = frame
             .trim()
             .parse()
-            .map_err(|_| EngineError::Request(format!("--prompt-at {entry:?}: {frame:?} is not a frame number")))?;
+            .map_err(|_| EngineError::Request(format!("{flag} {entry:?}: {frame:?} is not a frame number")))?;
         keys.push((frame, text.to_string()));
     }
     if !keys.iter().any(|(f, _)| *f == 0) {
-        keys.push((0, prompt.to_string()));
+        keys.push((0, default.to_string()));
     }
     Ok(keys)
 }

@@ -14,7 +14,12 @@ pub enum Interpolation {
 pub struct Keyframes(Vec<(usize, String)>);
 
 impl Keyframes {
-    pub fn new(mut keys: Vec<(usize, String)>, frames: usize) -> Result<Self, EngineError> {
+    pub fn new(keys: Vec<(usize, String)>, frames: usize) -> Result<Self, EngineError> {
+        Self::checked(keys, frames, false)
+    }
+
+    /// As [`Self::new`]; `allow_empty` admits empty prompts (negative prompts may be empty).
+    pub fn checked(mut keys: Vec<(usize, String)>, frames: usize, allow_empty: bool) -> Result<Self, EngineError> {
         keys.sort_by_key(|(f, _)| *f);
         if keys.first().map(|(f, _)| *f) != Some(0) {
             return Err(EngineError::Request("prompt keyframes must start at frame 0".into()));
@@ -27,7 +32,7 @@ impl Keyframes {
         if let Some((f, _)) = keys.iter().find(|(f, _)| *f >= frames) {
             return Err(EngineError::Request(format!("keyframe {f} is outside the clip (frames 0..{})", frames - 1)));
         }
-        if let Some((f, _)) = keys.iter().find(|(_, p)| p.trim().is_empty()) {
+        if let Some((f, _)) = keys.iter().find(|(_, p)| !allow_empty && p.trim().is_empty()) {
             return Err(EngineError::Request(format!("the prompt at frame {f} is empty")));
         }
         Ok(Self(keys))
