@@ -1,11 +1,6 @@
-//! The FreeNoise page: mounts the app and makes sure a panic never leaves a silent, dead page.
-
-mod canvas;
-mod components;
-mod compute;
-mod panic_hook;
+//! The page's entry: mount the app; a panic never leaves a silent, dead page.
 
 fn main() {
-    panic_hook::install();
-    leptos::mount::mount_to_body(components::app::App);
+    app::panic_hook::install();
+    leptos::mount::mount_to_body(app::components::app::App);
 }

@@ -7,7 +7,7 @@ pub enum EngineError {
     /// Reading a tensor back from the device failed (device lost, out of memory, ...).
     #[error("could not read tensor `{tensor}` back from the device: {reason}")]
     Readback { tensor: &'static str, reason: String },
-    /// A tensor had a shape or dtype the engine did not expect.
+    /// A tensor had a dtype the engine did not expect.
     #[error("tensor `{tensor}`: {problem}")]
     BadTensor { tensor: &'static str, problem: String },
     /// A file exists but its content is wrong (truncated, lying header, bad JSON, ...).

@@ -16,7 +16,6 @@ pub mod npy;
 pub mod pipeline;
 pub mod rng;
 pub mod schedulers;
-pub mod skeleton;
 pub mod store;
 pub mod unet;
 pub mod vae;
@@ -24,4 +23,3 @@ pub mod weights;
 
 pub use backend::Backend;
 pub use error::EngineError;
-pub use image::RgbImage;

@@ -1,7 +1,7 @@
 //! A small seeded generator that gives the same numbers on every backend and target.
 //!
 //! Backend RNGs differ between CPU and GPU, so anything that must be reproducible from a seed
-//! alone (weights of the skeleton block, initial noise) is drawn here on the CPU and uploaded.
+//! alone (initial noise) is drawn here on the CPU and uploaded.
 
 /// SplitMix64: tiny, fast, and statistically good enough for noise and test weights.
 #[derive(Clone, Debug)]
@@ -48,12 +48,6 @@ impl SplitMix64 {
     }
 }
 
-/// FNV-1a: a stable 64-bit hash of text, to turn a prompt into a seed.
-pub fn fnv1a64(text: &str) -> u64 {
-    text.bytes()
-        .fold(0xCBF2_9CE4_8422_2325, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x0100_0000_01B3))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,11 +67,5 @@ mod tests {
         let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
         assert!(mean.abs() < 0.01, "mean {mean}");
         assert!((var - 1.0).abs() < 0.02, "variance {var}");
-    }
-
-    #[test]
-    fn fnv_matches_published_vectors() {
-        assert_eq!(fnv1a64(""), 0xCBF2_9CE4_8422_2325);
-        assert_eq!(fnv1a64("a"), 0xAF63_DC4C_8601_EC8C);
     }
 }

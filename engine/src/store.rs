@@ -54,3 +54,53 @@ pub fn weights_file(store: &dyn ModelStore, folder: &str, stem: &str) -> Result<
         reason: format!("missing (nor is there {})", candidates[1]),
     })
 }
+
+/// A model whose files are already in memory (fetched by the page's worker, or built in tests).
+pub struct MemoryStore {
+    name: String,
+    files: std::collections::HashMap<String, std::sync::Arc<Vec<u8>>>,
+}
+
+impl MemoryStore {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into(), files: Default::default() }
+    }
+
+    pub fn insert(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
+        self.files.insert(path.into(), std::sync::Arc::new(bytes));
+    }
+}
+
+impl ModelStore for MemoryStore {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn exists(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+    fn read_text(&self, path: &str) -> Result<String, EngineError> {
+        let bytes = self.files.get(path).ok_or_else(|| EngineError::Io { path: format!("{}/{path}", self.name), reason: "missing".into() })?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| EngineError::BadFile { file: format!("{}/{path}", self.name), problem: "not UTF-8 text".into() })
+    }
+    fn open(&self, path: &str) -> Result<Box<dyn ByteSource>, EngineError> {
+        let bytes = self.files.get(path).ok_or_else(|| EngineError::Io { path: format!("{}/{path}", self.name), reason: "missing".into() })?;
+        Ok(Box::new(crate::weights::MemorySource { name: format!("{}/{path}", self.name), bytes: bytes.to_vec() }))
+    }
+}
+
+/// The files of a diffusers AnimateDiff pipeline folder the engine reads (some are optional:
+/// a tokenizer has `tokenizer.json` or `vocab.json` + `merges.txt`).
+pub const PIPELINE_FILES: [&str; 12] = [
+    "scheduler/scheduler_config.json",
+    "tokenizer/tokenizer.json",
+    "tokenizer/vocab.json",
+    "tokenizer/merges.txt",
+    "tokenizer/tokenizer_config.json",
+    "tokenizer/special_tokens_map.json",
+    "text_encoder/config.json",
+    "text_encoder/model.safetensors",
+    "unet/config.json",
+    "unet/diffusion_pytorch_model.safetensors",
+    "vae/config.json",
+    "vae/diffusion_pytorch_model.safetensors",
+];

@@ -1,41 +1,56 @@
-// Page object for the generation form: found by accessible names, as a user would.
+// Page object for the generation form and player: found by accessible names, as a user would.
 export class GeneratePage {
   constructor(page) {
     this.page = page;
     this.prompt = page.getByRole('textbox', { name: 'Prompt' });
+    this.frames = page.getByRole('spinbutton', { name: 'Frames' });
+    this.steps = page.getByRole('spinbutton', { name: 'Steps' });
+    this.seed = page.getByRole('spinbutton', { name: 'Seed' });
     this.generate = page.getByRole('button', { name: 'Generate' });
     this.status = page.getByRole('status');
     this.clip = page.getByRole('img', { name: 'Generated clip' });
   }
 
   async open(url) {
-    const errors = [];
-    this.page.on('pageerror', (error) => errors.push(error.message));
-    this.errors = errors;
+    this.errors = [];
+    this.page.on('pageerror', (error) => this.errors.push(error.message));
     await this.page.goto(url);
     await this.prompt.waitFor();
   }
 
-  async generateFrom(text) {
-    await this.prompt.fill(text);
+  async start({ prompt, frames, steps, seed = 0 }) {
+    await this.prompt.fill(prompt);
+    await this.frames.fill(String(frames));
+    await this.steps.fill(String(steps));
+    await this.seed.fill(String(seed));
     await this.generate.click();
+  }
+
+  async waitForEnd(timeout = 300_000) {
     await this.page.waitForFunction(
-      () => /^(Done|Generation failed|Something went wrong)/.test(
+      () => /^(Done|Generation failed|Something went wrong|Could not)/.test(
         document.querySelector('[role=status]')?.textContent ?? ''),
       null,
-      { timeout: 120_000 },
+      { timeout },
     );
     return this.status.textContent();
   }
 
-  /** The canvas' pixels as {width, height, rgb: number[]} (alpha dropped). */
-  async clipPixels() {
-    return this.clip.evaluate((canvas) => {
+  async frameCount() {
+    return Number(await this.clip.getAttribute('data-frame-count'));
+  }
+
+  /** RGB pixels of clip frame `index`, read in the same task that sees it painted. */
+  async framePixels(index) {
+    const handle = await this.page.waitForFunction((wanted) => {
+      const canvas = document.querySelector('canvas[aria-label="Generated clip"]');
+      if (canvas?.dataset.frame !== String(wanted)) return false;
       const { width, height } = canvas;
       const rgba = canvas.getContext('2d').getImageData(0, 0, width, height).data;
       const rgb = [];
       for (let i = 0; i < rgba.length; i += 4) rgb.push(rgba[i], rgba[i + 1], rgba[i + 2]);
       return { width, height, rgb };
-    });
+    }, index, { timeout: 10_000, polling: 5 });
+    return handle.jsonValue();
   }
 }

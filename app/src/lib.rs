@@ -1,0 +1,9 @@
+//! The FreeNoise page: a Leptos front end (`main.rs`) and a Web Worker (`bin/worker.rs`) that
+//! runs the engine, talking through the typed messages in [`protocol`].
+
+pub mod canvas;
+pub mod components;
+pub mod compute;
+pub mod panic_hook;
+pub mod protocol;
+pub mod worker;
