@@ -262,11 +262,7 @@ impl Pipeline {
                 warnings.push(format!("{frames} frames is fewer than the FreeNoise window of {}: plain sampling was used", settings.window));
             }
         }
-        let keys = keyframes
-            .prompts()
-            .iter()
-            .map(|p| self.encode_prompt(p, &mut warnings))
-            .collect::<Result<Vec<_>, _>>()?;
+        let keys = self.encode_keyframes(&keyframes, &mut warnings)?;
         let travel = self.travel(&keys, &keyframes, frames, request.interpolation).await?;
         let targets = select_frames(Tensor::cat(keys, 0), &keyframes.targets(frames));
         let negative_keyframes = if request.negative_keyframes.is_empty() {
@@ -274,11 +270,7 @@ impl Pipeline {
         } else {
             Keyframes::checked(request.negative_keyframes.clone(), frames, true)?
         };
-        let negative_keys = negative_keyframes
-            .prompts()
-            .iter()
-            .map(|p| self.encode_prompt(p, &mut warnings))
-            .collect::<Result<Vec<_>, _>>()?;
+        let negative_keys = self.encode_keyframes(&negative_keyframes, &mut warnings)?;
         let negative = self.travel(&negative_keys, &negative_keyframes, frames, request.interpolation).await?;
         // The UNet takes one text embedding per frame, batch-major: [uncond frames, cond frames].
         let with_uncond = |cond: Tensor<3>| if guided { Tensor::cat(vec![negative.clone(), cond], 0) } else { cond };
@@ -325,6 +317,11 @@ impl Pipeline {
             width: w * self.vae_scale(),
             warnings,
         })
+    }
+
+    /// One `[1, tokens, dim]` embedding per keyframe prompt.
+    fn encode_keyframes(&self, keyframes: &Keyframes, warnings: &mut Vec<String>) -> Result<Vec<Tensor<3>>, EngineError> {
+        keyframes.prompts().iter().map(|p| self.encode_prompt(p, warnings)).collect()
     }
 
     /// Per-frame embeddings `[frames, tokens, dim]` travelling between keyframe embeddings.

@@ -92,7 +92,11 @@ pub fn App() -> impl IntoView {
         }
         let mut slot = worker.borrow_mut();
         if slot.is_none() {
-            match start_worker(on_message.clone()) {
+            let on_crash = move |message: String| {
+                set_status.set(format!("Generation failed: the generator crashed ({message}). Reload the page to try again."));
+                set_busy.set(false);
+            };
+            match start_worker(on_message.clone(), on_crash) {
                 Ok(started) => *slot = Some(started),
                 Err(error) => {
                     set_status.set(format!("Could not start the generator: {error}"));
@@ -168,11 +172,15 @@ fn model_url() -> String {
     format!("{}{MODEL_PATH}", &base[..base.rfind('/').map_or(0, |i| i + 1)])
 }
 
-fn start_worker(on_message: Rc<dyn Fn(MessageEvent)>) -> Result<Worker, String> {
+fn start_worker(on_message: Rc<dyn Fn(MessageEvent)>, on_crash: impl Fn(String) + 'static) -> Result<Worker, String> {
     let worker = Worker::new("./worker_loader.js").map_err(|e| format!("{e:?}"))?;
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| on_message(event));
     worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget(); // lives as long as the worker, i.e. the page
+    // A panic in the worker's wasm surfaces here: say so instead of waiting forever.
+    let crashed = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| on_crash(event.message()));
+    worker.set_onerror(Some(crashed.as_ref().unchecked_ref()));
+    crashed.forget();
     Ok(worker)
 }
 
