@@ -17,6 +17,10 @@ use crate::protocol::{decode, encode, FromWorker, GenerateRequest, ToWorker};
 const MODEL_PATH: &str = "models/tiny/";
 const MODEL_SIZE: usize = 64;
 const PLAYBACK_FPS: f64 = 8.0;
+/// Defaults for the stand-in model: its random weights gain nothing from more steps, and a
+/// software WebGPU adapter needs ~30 s for this much work.
+const DEFAULT_FRAMES: usize = 8;
+const DEFAULT_STEPS: usize = 2;
 
 /// A finished clip: RGBA frames back to back.
 struct Clip {
@@ -29,8 +33,8 @@ struct Clip {
 #[component]
 pub fn App() -> impl IntoView {
     let (prompt, set_prompt) = signal(String::new());
-    let (frames, set_frames) = signal(16usize);
-    let (steps, set_steps) = signal(4usize);
+    let (frames, set_frames) = signal(DEFAULT_FRAMES);
+    let (steps, set_steps) = signal(DEFAULT_STEPS);
     let (seed, set_seed) = signal(0u64);
     let (status, set_status) = signal("Type a prompt, then press Generate.".to_string());
     let (busy, set_busy) = signal(false);
