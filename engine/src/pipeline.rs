@@ -7,7 +7,7 @@ use crate::clip::{load_text_encoder, ClipTextModel, ClipTokenizer};
 use crate::freenoise::injection::injects;
 use crate::freenoise::noise::clip_noise;
 use crate::freenoise::prompts::{blend, Interpolation, Keyframes};
-use crate::freenoise::windows::{validate as validate_windows, WindowPlan};
+use crate::freenoise::windows::{validate_window, WindowPlan};
 use crate::freenoise::{FusionPlacement, NoiseType, Weighting};
 use crate::unet::motion::Fusion;
 use crate::rng::SplitMix64;
@@ -163,8 +163,9 @@ impl Pipeline {
         self.vae.config.scale_factor()
     }
 
-    /// Checks a request against the model's limits before any work.
-    pub fn validate(&self, request: &Request) -> Result<(), EngineError> {
+    /// Checks a request against the model's limits before any work; returns the FreeNoise
+    /// fusion to apply, if the request needs one.
+    pub fn validate(&self, request: &Request) -> Result<Option<Fusion>, EngineError> {
         let multiple = (self.vae_scale() * self.unet.size_multiple()).max(8);
         for (name, value) in [("height", request.height), ("width", request.width)] {
             if value == 0 || value % multiple != 0 {
@@ -177,11 +178,12 @@ impl Pipeline {
         if request.frames == 0 {
             return Err(EngineError::Request("frames must be at least 1".into()));
         }
-        match self.fusion_plan(request)? {
-            Some(plan) if plan.weights.len() > self.unet.max_frames() => {
+        let fusion = self.fusion(request)?;
+        match &fusion {
+            Some(f) if f.window() > self.unet.max_frames() => {
                 return Err(EngineError::Request(format!(
                     "the FreeNoise window of {} frames is longer than the motion module's position table ({} frames)",
-                    plan.weights.len(),
+                    f.window(),
                     self.unet.max_frames()
                 )))
             }
@@ -210,18 +212,18 @@ impl Pipeline {
                 )));
             }
         }
-        Ok(())
+        Ok(fusion)
     }
 
-    /// The window plan when FreeNoise applies: enabled and the clip longer than one window
+    /// The fusion when FreeNoise applies: enabled and the clip longer than one window
     /// (shorter clips fall back to plain sampling, with a warning from `generate`).
-    pub fn fusion_plan(&self, request: &Request) -> Result<Option<WindowPlan>, EngineError> {
+    fn fusion(&self, request: &Request) -> Result<Option<Fusion>, EngineError> {
         match &request.free_noise {
-            Some(s) if request.frames > s.window => Ok(Some(WindowPlan::new(request.frames, s.window, s.stride, s.weighting)?)),
-            Some(s) => {
-                validate_windows(s.window.max(1), s.window, s.stride)?;
-                Ok(None)
+            Some(s) if request.frames > s.window => {
+                let plan = WindowPlan::new(request.frames, s.window, s.stride, s.weighting)?;
+                Ok(Some(Fusion::new(plan, s.placement)))
             }
+            Some(s) => validate_window(s.window, s.stride).map(|()| None),
             None => Ok(None),
         }
     }
@@ -246,7 +248,7 @@ impl Pipeline {
     }
 
     pub async fn generate(&self, request: &Request, progress: &mut dyn FnMut(Progress)) -> Result<Output, EngineError> {
-        self.validate(request)?;
+        let fusion = self.validate(request)?;
         let mut warnings = Vec::new();
         let guided = request.guidance > 1.0;
         let frames = request.frames;
@@ -256,8 +258,7 @@ impl Pipeline {
         } else {
             Keyframes::new(request.keyframes.clone(), frames)?
         };
-        let plan = self.fusion_plan(request)?;
-        if let (Some(settings), None) = (&request.free_noise, &plan) {
+        if let (Some(settings), None) = (&request.free_noise, &fusion) {
             if frames < settings.window {
                 warnings.push(format!("{frames} frames is fewer than the FreeNoise window of {}: plain sampling was used", settings.window));
             }
@@ -276,7 +277,6 @@ impl Pipeline {
         let with_uncond = |cond: Tensor<3>| if guided { Tensor::cat(vec![negative.clone(), cond], 0) } else { cond };
         let text = with_uncond(travel);
         let text_target = with_uncond(targets);
-        let fusion = plan.map(|plan| Fusion { plan, placement: request.free_noise.as_ref().expect("plan implies settings").placement });
 
         let kind = request.scheduler.unwrap_or(self.default_scheduler);
         let scheduler = Scheduler::new(kind, &self.scheduler_config, request.steps)?;

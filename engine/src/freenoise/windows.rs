@@ -76,7 +76,11 @@ impl WindowPlan {
     /// Windows at 0, stride, 2·stride, … and, when the stride does not land on the last frame,
     /// a final window ending there.
     pub fn new(frames: usize, window: usize, stride: usize, weighting: Weighting) -> Result<Self, EngineError> {
-        validate(frames, window, stride)?;
+        validate_window(window, stride)?;
+        if frames < window {
+            // Shorter clips are the caller's fallback case (plain sampling).
+            return Err(EngineError::Request(format!("{frames} frames is fewer than the FreeNoise window of {window}")));
+        }
         let mut windows: Vec<Window> =
             (0..=(frames - window) / stride).map(|j| Window { start: j * stride, end: j * stride + window, merge_from: j * stride }).collect();
         let covered = windows.last().expect("at least one window").end;
@@ -107,16 +111,13 @@ impl WindowPlan {
     }
 }
 
-/// Window and stride limits (frames shorter than a window are the caller's fallback case).
-pub fn validate(frames: usize, window: usize, stride: usize) -> Result<(), EngineError> {
+/// Window and stride limits, whatever the clip length.
+pub fn validate_window(window: usize, stride: usize) -> Result<(), EngineError> {
     if window == 0 {
         return Err(EngineError::Request("the FreeNoise window (context length) must be at least 1 frame".into()));
     }
     if stride == 0 || stride > window {
         return Err(EngineError::Request(format!("the FreeNoise stride must be between 1 and the window ({window}); got {stride}")));
-    }
-    if frames < window {
-        return Err(EngineError::Request(format!("{frames} frames is fewer than the FreeNoise window of {window}")));
     }
     Ok(())
 }

@@ -10,11 +10,30 @@ use crate::freenoise::{FusionPlacement, WindowPlan};
 use crate::nn::{GroupNorm, Linear};
 use crate::weights::Builder;
 
-/// FreeNoise's window-based temporal attention fusion, ready to apply.
+/// FreeNoise's window-based temporal attention fusion, ready to apply: the plan plus the
+/// per-slot frame indices and merge shares, computed once per generation rather than in every
+/// motion-module call.
 #[derive(Clone, Debug)]
 pub struct Fusion {
     pub plan: WindowPlan,
     pub placement: FusionPlacement,
+    /// For each slot (window w, position p, as w·W + p): the frame it reads and writes.
+    frame_of_slot: Vec<i64>,
+    /// For each slot: its share in its frame (see [`WindowPlan::slot_shares`]).
+    shares: Vec<f32>,
+}
+
+impl Fusion {
+    pub fn new(plan: WindowPlan, placement: FusionPlacement) -> Self {
+        let frame_of_slot = plan.windows.iter().flat_map(|w| (w.start..w.end).map(|f| f as i64)).collect();
+        let shares = plan.slot_shares();
+        Self { plan, placement, frame_of_slot, shares }
+    }
+
+    /// Frames one temporal attention sees.
+    pub fn window(&self) -> usize {
+        self.plan.weights.len()
+    }
 }
 
 #[derive(Module, Debug)]
@@ -70,10 +89,10 @@ impl MotionModule {
             tokens = match fusion {
                 None => block.forward(tokens, None),
                 Some(f) => match f.placement {
-                    FusionPlacement::Block => block.feed_forward(fuse(&f.plan, tokens, |w| block.attentions(w, None))),
+                    FusionPlacement::Block => block.feed_forward(fuse(f, tokens, |w| block.attentions(w, None))),
                     FusionPlacement::Attention => {
-                        let tokens = fuse(&f.plan, tokens, |w| block.first_attention(w));
-                        block.feed_forward(fuse(&f.plan, tokens, |w| block.second_attention(w, None)))
+                        let tokens = fuse(f, tokens, |w| block.first_attention(w));
+                        block.feed_forward(fuse(f, tokens, |w| block.second_attention(w, None)))
                     }
                 },
             };
@@ -100,16 +119,15 @@ impl MotionModule {
 /// Runs `layer` on every window of `[sequences, frames, C]` and merges the outputs per frame,
 /// weighted by position in the window and divided by each frame's total weight. All windows go
 /// through `layer` as one batch; the weighted outputs are scatter-added back onto their frames.
-pub fn fuse(plan: &WindowPlan, x: Tensor<3>, layer: impl Fn(Tensor<3>) -> Tensor<3>) -> Tensor<3> {
+pub fn fuse(fusion: &Fusion, x: Tensor<3>, layer: impl Fn(Tensor<3>) -> Tensor<3>) -> Tensor<3> {
     let [sequences, frames, channels] = x.dims();
     let device = x.device();
-    let (count, window) = (plan.windows.len(), plan.weights.len());
-    let frame_of_slot: Vec<i64> = plan.windows.iter().flat_map(|w| (w.start..w.end).map(|f| f as i64)).collect();
-    let slots = Tensor::<1, Int>::from_data(TensorData::new(frame_of_slot, [count * window]), &device);
-    // [sequences, count·window, C] → one batch of sequences·count windows.
-    let windows = x.select(1, slots.clone()).reshape([sequences * count, window, channels]);
-    let out = layer(windows).reshape([sequences, count * window, channels]);
-    let shares = Tensor::<1>::from_data(TensorData::new(plan.slot_shares(), [count * window]), &device);
-    let weighted = out * shares.reshape([1, count * window, 1]);
-    Tensor::<3>::zeros([sequences, frames, channels], &device).select_assign(1, slots, weighted, IndexingUpdateOp::Add)
+    let (window, slots) = (fusion.window(), fusion.frame_of_slot.len());
+    let slot_frames = Tensor::<1, Int>::from_data(TensorData::new(fusion.frame_of_slot.clone(), [slots]), &device);
+    // [sequences, slots, C] → one batch of sequences·windows windows.
+    let windows = x.select(1, slot_frames.clone()).reshape([sequences * (slots / window), window, channels]);
+    let out = layer(windows).reshape([sequences, slots, channels]);
+    let shares = Tensor::<1>::from_data(TensorData::new(fusion.shares.clone(), [slots]), &device);
+    let weighted = out * shares.reshape([1, slots, 1]);
+    Tensor::<3>::zeros([sequences, frames, channels], &device).select_assign(1, slot_frames, weighted, IndexingUpdateOp::Add)
 }

@@ -92,7 +92,7 @@ impl UNetMotionModel {
         chunk: Option<usize>,
     ) -> Result<Tensor<5>, EngineError> {
         let [batch, channels, frames, h, w] = sample.dims();
-        let longest = fusion.as_ref().map_or(frames, |f| f.plan.weights.len());
+        let longest = fusion.as_ref().map_or(frames, Fusion::window);
         if longest > self.max_frames() {
             return Err(EngineError::Request(format!(
                 "{longest} frames in one temporal attention, but the motion module's position table has {} \
