@@ -5,9 +5,11 @@
 
 pub use burn;
 
+pub mod analysis;
 pub mod backend;
 pub mod clip;
 pub mod config;
+pub mod dataset;
 pub mod error;
 pub mod freenoise;
 pub mod image;
@@ -17,6 +19,8 @@ pub mod pipeline;
 pub mod rng;
 pub mod schedulers;
 pub mod store;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod unet;
 pub mod vae;
 pub mod weights;

@@ -8,7 +8,7 @@ use burn::tensor::activation::gelu;
 
 use super::attention::Attention;
 use crate::nn::{LayerNorm, Linear};
-use crate::weights::{Builder, Init};
+use crate::weights::Builder;
 
 /// Feed-forward `ff.net.0.proj` (GEGLU) → `ff.net.2`.
 #[derive(Module, Debug)]
@@ -43,12 +43,7 @@ pub struct SinusoidalPositions {
 impl SinusoidalPositions {
     pub fn new(b: &Builder, dim: usize, max_len: usize) -> Self {
         // Checkpoints store the table; a fresh model computes it as diffusers does.
-        let pe = if b.is_loading() {
-            b.param("pe", [1, max_len, dim], Init::Zeros)
-        } else {
-            Param::from_tensor(Self::table(dim, max_len, b.device()))
-        };
-        Self { pe }
+        Self { pe: b.buffer("pe", [1, max_len, dim], |device| Self::table(dim, max_len, device)) }
     }
 
     /// The table diffusers' `SinusoidalPositionalEmbedding` registers.

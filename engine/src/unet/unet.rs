@@ -91,6 +91,20 @@ impl UNetMotionModel {
         fusion: Option<Fusion>,
         chunk: Option<usize>,
     ) -> Result<Tensor<5>, EngineError> {
+        self.forward_at(sample, &[timestep], text, text_down, fusion, chunk)
+    }
+
+    /// [`Self::forward_with`] with one timestep per batch item (training draws a timestep per
+    /// clip); `timesteps` has one entry (shared) or `batch` entries.
+    pub fn forward_at(
+        &self,
+        sample: Tensor<5>,
+        timesteps: &[f32],
+        text: Tensor<3>,
+        text_down: Tensor<3>,
+        fusion: Option<Fusion>,
+        chunk: Option<usize>,
+    ) -> Result<Tensor<5>, EngineError> {
         let [batch, channels, frames, h, w] = sample.dims();
         let longest = fusion.as_ref().map_or(frames, Fusion::window);
         if longest > self.max_frames() {
@@ -109,11 +123,15 @@ impl UNetMotionModel {
         let device = sample.device();
         let cfg = &self.config;
         let base = cfg.block_out_channels[0];
-        let sinusoids = timestep_sinusoids(timestep, base, cfg.flip_sin_to_cos, cfg.freq_shift);
-        let t = Tensor::<2>::from_data(TensorData::new(sinusoids, [1, base]), &device);
+        if timesteps.len() != 1 && timesteps.len() != batch {
+            return Err(EngineError::Request(format!("{} timesteps for a batch of {batch}", timesteps.len())));
+        }
+        let sinusoids: Vec<f32> = timesteps.iter().flat_map(|&t| timestep_sinusoids(t, base, cfg.flip_sin_to_cos, cfg.freq_shift)).collect();
+        let t = Tensor::<2>::from_data(TensorData::new(sinusoids, [timesteps.len(), base]), &device);
         let temb = self.time_embedding.forward(t);
         let temb_dim = temb.dims()[1];
-        let ctx = BlockContext { temb: temb.expand([batch * frames, temb_dim]), text, text_down, frames, fusion, chunk: chunk.filter(|&c| c > 0) };
+        let temb = temb.unsqueeze_dim::<3>(1).expand([batch, frames, temb_dim]).reshape([batch * frames, temb_dim]);
+        let ctx = BlockContext { temb, text, text_down, frames, fusion, chunk: chunk.filter(|&c| c > 0) };
 
         let x = sample.permute([0, 2, 1, 3, 4]).reshape([batch * frames, channels, h, w]);
         let mut x = self.conv_in.forward(x);

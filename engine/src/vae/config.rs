@@ -6,6 +6,8 @@ use crate::EngineError;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct VaeConfig {
+    #[serde(default = "rgb")]
+    pub in_channels: usize,
     pub out_channels: usize,
     pub latent_channels: usize,
     pub block_out_channels: Vec<usize>,
@@ -20,6 +22,15 @@ pub struct VaeConfig {
     #[serde(default = "yes")]
     pub mid_block_add_attention: bool,
     pub up_block_types: Vec<String>,
+    /// Read only by the encoder (training); inference accepts whatever the checkpoint says.
+    #[serde(default)]
+    pub down_block_types: Vec<String>,
+    #[serde(default = "yes")]
+    pub use_quant_conv: bool,
+}
+
+fn rgb() -> usize {
+    3
 }
 
 fn default_scaling() -> f32 {

@@ -1,55 +1,17 @@
 //! The decoder: `post_quant_conv`, then `decoder.{conv_in, mid_block, up_blocks, conv_norm_out,
-//! conv_out}`. The mid block's attention is diffusers' single-head `Attention` with a group norm
-//! and biased projections.
+//! conv_out}`.
 
 use burn::prelude::*;
 use burn::tensor::activation::silu;
 
 use super::VaeConfig;
-use crate::nn::{Conv2d, GroupNorm, Linear};
+use super::mid_block::{VaeMidBlock, EPS};
+use crate::nn::{Conv2d, GroupNorm};
 use crate::store::{weights_file, ModelStore};
-use crate::unet::attention::multi_head_attention;
 use crate::unet::resnet::ResnetBlock2D;
 use crate::unet::sampling::Upsample2D;
 use crate::weights::{Builder, WeightFiles};
 use crate::EngineError;
-
-const EPS: f32 = 1e-6;
-
-#[derive(Module, Debug)]
-pub struct VaeAttention {
-    pub group_norm: GroupNorm,
-    pub to_q: Linear,
-    pub to_k: Linear,
-    pub to_v: Linear,
-    pub to_out: Vec<Linear>,
-}
-
-impl VaeAttention {
-    fn new(b: &Builder, channels: usize, groups: usize) -> Self {
-        Self {
-            group_norm: GroupNorm::new(&b.push("group_norm"), groups, channels, EPS),
-            to_q: Linear::new(&b.push("to_q"), channels, channels, true),
-            to_k: Linear::new(&b.push("to_k"), channels, channels, true),
-            to_v: Linear::new(&b.push("to_v"), channels, channels, true),
-            to_out: vec![Linear::new(&b.push("to_out").push(0), channels, channels, true)],
-        }
-    }
-
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [n, c, h, w] = x.dims();
-        let tokens = self.group_norm.forward(x.clone()).reshape([n, c, h * w]).swap_dims(1, 2);
-        let (q, k, v) = (self.to_q.forward(tokens.clone()), self.to_k.forward(tokens.clone()), self.to_v.forward(tokens));
-        let out = self.to_out[0].forward(multi_head_attention(q, k, v, 1, None));
-        out.swap_dims(1, 2).reshape([n, c, h, w]) + x
-    }
-}
-
-#[derive(Module, Debug)]
-pub struct VaeMidBlock {
-    pub resnets: Vec<ResnetBlock2D>,
-    pub attentions: Vec<VaeAttention>,
-}
 
 #[derive(Module, Debug)]
 pub struct UpDecoderBlock {
@@ -79,7 +41,6 @@ impl VaeDecoder {
         let groups = cfg.norm_num_groups;
         let top = *cfg.block_out_channels.last().expect("blocks");
         let d = b.push("decoder");
-        let mid = d.push("mid_block");
         let channels: Vec<usize> = cfg.block_out_channels.iter().rev().copied().collect();
         let up_blocks = channels
             .iter()
@@ -101,14 +62,7 @@ impl VaeDecoder {
                 .then(|| Conv2d::new(&b.push("post_quant_conv"), cfg.latent_channels, cfg.latent_channels, 1, 1, 0)),
             decoder: Decoder {
                 conv_in: Conv2d::new(&d.push("conv_in"), cfg.latent_channels, top, 3, 1, 1),
-                mid_block: VaeMidBlock {
-                    resnets: (0..2).map(|i| ResnetBlock2D::new(&mid.push("resnets").push(i), top, top, None, groups, EPS)).collect(),
-                    attentions: cfg
-                        .mid_block_add_attention
-                        .then(|| VaeAttention::new(&mid.push("attentions").push(0), top, groups))
-                        .into_iter()
-                        .collect(),
-                },
+                mid_block: VaeMidBlock::new(&d.push("mid_block"), top, groups, cfg.mid_block_add_attention),
                 up_blocks,
                 conv_norm_out: GroupNorm::new(&d.push("conv_norm_out"), groups, cfg.block_out_channels[0], EPS),
                 conv_out: Conv2d::new(&d.push("conv_out"), cfg.block_out_channels[0], cfg.out_channels, 3, 1, 1),
@@ -128,12 +82,7 @@ impl VaeDecoder {
             z = conv.forward(z);
         }
         let d = &self.decoder;
-        let mut x = d.conv_in.forward(z);
-        x = d.mid_block.resnets[0].forward(x, None);
-        if let Some(attention) = d.mid_block.attentions.first() {
-            x = attention.forward(x);
-        }
-        x = d.mid_block.resnets[1].forward(x, None);
+        let mut x = d.mid_block.forward(d.conv_in.forward(z));
         for block in &d.up_blocks {
             for resnet in &block.resnets {
                 x = resnet.forward(x, None);

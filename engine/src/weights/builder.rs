@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 use std::rc::Rc;
 
-use burn::module::Param;
+use burn::module::{Param, ParamId};
 use burn::prelude::*;
 
 use super::safetensors::{header_len, parse_header, to_f32, TensorInfo};
@@ -69,9 +69,13 @@ enum Store {
 }
 
 /// Hands out parameters by diffusers key; cheap to clone, shares one store.
+///
+/// Each parameter's id is a hash of its key, so a model rebuilt from a checkpoint has the same
+/// ids as the one that was saved; optimizer state (keyed by id) then resumes with it.
 #[derive(Clone)]
 pub struct Builder {
     store: Rc<RefCell<Store>>,
+    keys: Rc<RefCell<BTreeMap<ParamId, String>>>,
     prefix: String,
     device: Device,
 }
@@ -79,12 +83,20 @@ pub struct Builder {
 impl Builder {
     pub fn load(files: WeightFiles, device: &Device) -> Self {
         let store = Store::Load { files, used: BTreeSet::new(), problems: Vec::new() };
-        Self { store: Rc::new(RefCell::new(store)), prefix: String::new(), device: device.clone() }
+        Self::with_store(store, device)
     }
 
     pub fn init(seed: u64, device: &Device) -> Self {
-        let store = Store::Init { rng: SplitMix64::new(seed) };
-        Self { store: Rc::new(RefCell::new(store)), prefix: String::new(), device: device.clone() }
+        Self::with_store(Store::Init { rng: SplitMix64::new(seed) }, device)
+    }
+
+    fn with_store(store: Store, device: &Device) -> Self {
+        Self { store: Rc::new(RefCell::new(store)), keys: Rc::default(), prefix: String::new(), device: device.clone() }
+    }
+
+    /// The diffusers key of every parameter handed out so far, by parameter id (for saving).
+    pub fn keys(&self) -> BTreeMap<ParamId, String> {
+        self.keys.borrow().clone()
     }
 
     pub fn device(&self) -> &Device {
@@ -99,7 +111,7 @@ impl Builder {
     /// A builder for the sub-module `name` (`down_blocks` → `down_blocks.0` → ...).
     pub fn push(&self, name: impl Display) -> Self {
         let prefix = if self.prefix.is_empty() { name.to_string() } else { format!("{}.{name}", self.prefix) };
-        Self { store: self.store.clone(), prefix, device: self.device.clone() }
+        Self { store: self.store.clone(), keys: self.keys.clone(), prefix, device: self.device.clone() }
     }
 
     /// Whether the files hold any tensor under this builder's prefix (optional sub-modules such
@@ -117,21 +129,38 @@ impl Builder {
     /// The parameter `name` under this prefix with exactly `shape`.
     pub fn param<const D: usize>(&self, name: &str, shape: [usize; D], init: Init) -> Param<Tensor<D>> {
         let key = self.push(name).prefix;
+        let id = key_id(&key);
         let values = match &mut *self.store.borrow_mut() {
             Store::Init { rng } => init_values(rng, shape.iter().product(), init),
             Store::Load { files, used, problems } => match read(files, &key, &shape) {
                 Ok(values) => {
-                    used.insert(key);
+                    used.insert(key.clone());
                     values
                 }
                 Err(problem) => {
-                    used.insert(key);
+                    used.insert(key.clone());
                     problems.push(problem);
                     vec![0.0; shape.iter().product()]
                 }
             },
         };
-        Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), &self.device))
+        self.keys.borrow_mut().insert(id, key);
+        let tensor = Tensor::from_data(TensorData::new(values, shape), &self.device);
+        Param::initialized(id, tensor).set_require_grad(true)
+    }
+
+    /// A buffer (saved with the model, never trained) such as a position table: read from the
+    /// file when loading, computed by `fresh` when initialising.
+    pub fn buffer<const D: usize>(&self, name: &str, shape: [usize; D], fresh: impl FnOnce(&Device) -> Tensor<D>) -> Param<Tensor<D>> {
+        let param = if self.is_loading() {
+            self.param(name, shape, Init::Zeros)
+        } else {
+            let key = self.push(name).prefix;
+            let id = key_id(&key);
+            self.keys.borrow_mut().insert(id, key);
+            Param::initialized(id, fresh(&self.device))
+        };
+        param.set_require_grad(false)
     }
 
     /// Ends loading: an error naming every missing, mis-shaped and unused tensor, if any.
@@ -152,6 +181,12 @@ impl Builder {
             Err(EngineError::Weights { model: what.to_string(), problems: all })
         }
     }
+}
+
+/// FNV-1a of the key: stable across runs and builds.
+fn key_id(key: &str) -> ParamId {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    ParamId::from(hash)
 }
 
 fn read(files: &mut WeightFiles, key: &str, shape: &[usize]) -> Result<Vec<f32>, String> {

@@ -6,9 +6,11 @@
 //! training), the same calls draw seeded random values, so one code path builds both.
 
 mod builder;
+mod export;
 mod safetensors;
 mod source;
 
 pub use builder::{Builder, Init, WeightFiles};
+pub use export::{named_tensors, safetensors_bytes, NamedTensor};
 pub use safetensors::{header_len, parse_header, to_f32, Dtype, Header, TensorInfo};
 pub use source::{ByteSource, FileSource, MemorySource};

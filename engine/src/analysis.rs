@@ -1,0 +1,129 @@
+//! Reads a generated clip of the demo model's world: the moving object's dominant colour and its
+//! centroid trajectory. Deterministic, model-agnostic image statistics, used by the semantic
+//! checks (and usable on any clip of shapes on plain or vertical-gradient backgrounds).
+//!
+//! The background is estimated per row as the median colour of that row over all frames and
+//! columns (an object covers a minority of any row, and a vertical gradient is constant along
+//! a row). Pixels far from their row's background are the object.
+
+use crate::dataset::vocab::{Direction, COLOURS};
+
+/// Unit-RGB distance from the row background above which a pixel belongs to the object.
+const FOREGROUND: f32 = 0.25;
+/// Fewer object pixels than this and the object counts as absent from the frame.
+const MIN_PIXELS: usize = 10;
+/// Slower than this (pixels per frame) and the object counts as not travelling.
+const MIN_SPEED: f32 = 0.3;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    /// Index into [`COLOURS`] of the named colour nearest the object's median colour.
+    pub colour: Option<usize>,
+    /// Object centroid per frame (x, y in pixels), `None` where it is absent.
+    pub centroids: Vec<Option<[f32; 2]>>,
+}
+
+/// `frames`: `[count][height·width·3]` RGB bytes, row-major.
+pub fn analyse(frames: &[Vec<u8>], width: usize, height: usize) -> Analysis {
+    let background = row_backgrounds(frames, width, height);
+    let mut object_pixels: [Vec<u8>; 3] = Default::default();
+    let centroids = frames
+        .iter()
+        .map(|frame| {
+            let (mut sx, mut sy, mut n) = (0.0, 0.0, 0usize);
+            for y in 0..height {
+                for x in 0..width {
+                    let i = (y * width + x) * 3;
+                    let pixel = [frame[i], frame[i + 1], frame[i + 2]];
+                    if distance(pixel, background[y]) > FOREGROUND {
+                        sx += x as f32 + 0.5;
+                        sy += y as f32 + 0.5;
+                        n += 1;
+                        for c in 0..3 {
+                            object_pixels[c].push(pixel[c]);
+                        }
+                    }
+                }
+            }
+            (n >= MIN_PIXELS).then(|| [sx / n as f32, sy / n as f32])
+        })
+        .collect();
+    let colour = (!object_pixels[0].is_empty()).then(|| {
+        let median = object_pixels.map(|mut v| median(&mut v));
+        (0..COLOURS.len()).min_by(|&a, &b| distance(median, COLOURS[a].rgb).total_cmp(&distance(median, COLOURS[b].rgb))).expect("colours")
+    });
+    Analysis { colour, centroids }
+}
+
+impl Analysis {
+    /// Share of frames in which the object is found.
+    pub fn visible(&self) -> f32 {
+        self.centroids.iter().filter(|c| c.is_some()).count() as f32 / self.centroids.len().max(1) as f32
+    }
+
+    /// Least-squares velocity (pixels per frame) over `frames`, from the frames where the
+    /// object is visible; `None` with fewer than three such frames.
+    pub fn velocity(&self, frames: std::ops::Range<usize>) -> Option<[f32; 2]> {
+        let points: Vec<(f32, [f32; 2])> =
+            frames.filter_map(|f| self.centroids.get(f).copied().flatten().map(|c| (f as f32, c))).collect();
+        if points.len() < 3 {
+            return None;
+        }
+        let n = points.len() as f32;
+        let mean_t = points.iter().map(|p| p.0).sum::<f32>() / n;
+        let var_t: f32 = points.iter().map(|p| (p.0 - mean_t).powi(2)).sum();
+        let slope = |axis: usize| {
+            let mean = points.iter().map(|p| p.1[axis]).sum::<f32>() / n;
+            points.iter().map(|p| (p.0 - mean_t) * (p.1[axis] - mean)).sum::<f32>() / var_t
+        };
+        Some([slope(0), slope(1)])
+    }
+
+    /// The direction of travel over `frames` (nearest of eight), `None` if the object is
+    /// (nearly) still or not seen.
+    pub fn direction(&self, frames: std::ops::Range<usize>) -> Option<Direction> {
+        let [vx, vy] = self.velocity(frames)?;
+        (vx.hypot(vy) >= MIN_SPEED).then(|| Direction::nearest(vx, vy))
+    }
+
+    /// Share of frame-to-frame steps (between visible frames) that go the way of the overall
+    /// velocity: 1 for steady travel, about ½ for jitter, low when the object turns back.
+    pub fn consistency(&self) -> f32 {
+        let Some([vx, vy]) = self.velocity(0..self.centroids.len()) else { return 0.0 };
+        let steps: Vec<f32> = self
+            .centroids
+            .windows(2)
+            .filter_map(|w| match (w[0], w[1]) {
+                (Some(a), Some(b)) => Some((b[0] - a[0]) * vx + (b[1] - a[1]) * vy),
+                _ => None,
+            })
+            .collect();
+        steps.iter().filter(|&&d| d > 0.0).count() as f32 / steps.len().max(1) as f32
+    }
+}
+
+fn row_backgrounds(frames: &[Vec<u8>], width: usize, height: usize) -> Vec<[u8; 3]> {
+    (0..height)
+        .map(|y| {
+            let mut channels: [Vec<u8>; 3] = Default::default();
+            for frame in frames {
+                for x in 0..width {
+                    let i = (y * width + x) * 3;
+                    for c in 0..3 {
+                        channels[c].push(frame[i + c]);
+                    }
+                }
+            }
+            channels.map(|mut v| median(&mut v))
+        })
+        .collect()
+}
+
+fn median(values: &mut [u8]) -> u8 {
+    values.sort_unstable();
+    values[values.len() / 2]
+}
+
+fn distance(a: [u8; 3], b: [u8; 3]) -> f32 {
+    (0..3).map(|c| ((a[c] as f32 - b[c] as f32) / 255.0).powi(2)).sum::<f32>().sqrt()
+}

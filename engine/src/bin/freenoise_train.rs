@@ -1,0 +1,83 @@
+//! `freenoise-train`: trains the demo model (feature `train`; `cuda` for an NVIDIA GPU).
+//! Resumable: run it again with the same `--run` folder and it continues from the last checkpoint.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use engine::burn::prelude::Device;
+use engine::train::{export_f16, Recipe, Run};
+use engine::EngineError;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DeviceArg {
+    Cpu,
+    #[cfg(feature = "cuda")]
+    Cuda,
+}
+
+#[derive(Parser)]
+#[command(name = "freenoise-train", about = "Train the demo text-to-video model on the procedural shapes data set")]
+struct Args {
+    /// Run folder: recipe, state, losses.csv, optimizer state and the model (model/).
+    #[arg(long)]
+    run: PathBuf,
+    /// Folder with the CLIP BPE tokenizer files (vocab.json, merges.txt, tokenizer_config.json).
+    #[arg(long, default_value = "tests/fixtures/tiny-mid/tokenizer")]
+    tokenizer: PathBuf,
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceArg,
+    /// Stage-1 (VAE) steps; a resumed run keeps the larger of this and its recipe's.
+    #[arg(long)]
+    vae_steps: Option<usize>,
+    /// Stage-2 (text encoder + UNet) steps.
+    #[arg(long)]
+    denoise_steps: Option<usize>,
+    #[arg(long)]
+    clips_per_batch: Option<usize>,
+    #[arg(long)]
+    checkpoint_every: Option<usize>,
+    #[arg(long)]
+    log_every: Option<usize>,
+    /// Frames per stage-1 batch.
+    #[arg(long)]
+    vae_batch_frames: Option<usize>,
+    /// Stop cleanly (after a checkpoint) after this many seconds; run again to resume.
+    #[arg(long)]
+    max_seconds: Option<f64>,
+    /// Instead of training: write the run's model with f16 weights to this folder.
+    #[arg(long)]
+    export: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), EngineError> {
+    if let Some(target) = &args.export {
+        return export_f16(&args.run.join("model"), target);
+    }
+    let mut recipe = Recipe::default();
+    recipe.vae_steps = args.vae_steps.unwrap_or(recipe.vae_steps);
+    recipe.denoise_steps = args.denoise_steps.unwrap_or(recipe.denoise_steps);
+    recipe.clips_per_batch = args.clips_per_batch.unwrap_or(recipe.clips_per_batch);
+    recipe.checkpoint_every = args.checkpoint_every.unwrap_or(recipe.checkpoint_every);
+    recipe.log_every = args.log_every.unwrap_or(recipe.log_every);
+    recipe.vae_batch_frames = args.vae_batch_frames.unwrap_or(recipe.vae_batch_frames);
+    let device = match args.device {
+        DeviceArg::Cpu => Device::flex(),
+        #[cfg(feature = "cuda")]
+        DeviceArg::Cuda => Device::cuda(0),
+    };
+    let mut run = Run::open(&args.run, recipe, &args.tokenizer, device)?;
+    run.deadline = args.max_seconds.map(|s| std::time::Instant::now() + std::time::Duration::from_secs_f64(s));
+    run.train()
+}

@@ -1,0 +1,196 @@
+//! The demo model's synthetic captioned-motion data set: seeded, procedural, no downloads.
+//!
+//! Each clip shows one or two shapes of named colours moving over a plain or gradient
+//! background, with an English caption ("a red circle moving left on a black background").
+//! Colour × shape × motion combinations for which [`vocab::held_out`] is true never appear in
+//! the training split; the evaluation prompts are drawn from them.
+
+mod render;
+pub mod vocab;
+
+pub use render::Pose;
+use render::{draw, fill_background};
+use vocab::{drawable, held_out, Background, Direction, Motion, Shape, BACKGROUNDS, COLOURS, MOTIONS, SHAPES};
+
+use crate::rng::SplitMix64;
+
+/// Frames per clip: the motion module's training length.
+pub const FRAMES: usize = 16;
+/// Pixels per side.
+pub const SIZE: usize = 64;
+
+/// One object: indices into the vocabulary tables, and where it starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Object {
+    pub colour: usize,
+    pub shape: usize,
+    pub motion: usize,
+    pub start: [f32; 2],
+    pub radius: f32,
+    /// Pixels per frame (travel, bounce height scale).
+    pub speed: f32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClipSpec {
+    pub objects: Vec<Object>,
+    pub background: usize,
+}
+
+/// Which combinations a draw may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    HeldOut,
+}
+
+impl Object {
+    pub fn motion(&self) -> Motion {
+        MOTIONS[self.motion]
+    }
+
+    pub fn phrase(&self) -> String {
+        format!("a {} {} {}", COLOURS[self.colour].name, SHAPES[self.shape].name(), self.motion().words())
+    }
+
+    /// Where the object is at `frame` (of [`FRAMES`]).
+    pub fn pose(&self, frame: usize) -> Pose {
+        let t = frame as f32;
+        let [x, y] = self.start;
+        let last = (FRAMES - 1) as f32;
+        let still = Pose { x, y, radius: self.radius, angle: 0.0 };
+        match self.motion() {
+            Motion::Direction(d) => {
+                let [dx, dy] = d.vector();
+                Pose { x: x + dx * self.speed * t, y: y + dy * self.speed * t, ..still }
+            }
+            // Hops on a floor at the start height: |sin| arcs, two hops per clip.
+            Motion::Bouncing => Pose { y: y - self.speed * 7.0 * (std::f32::consts::PI * t / 8.0).sin().abs(), ..still },
+            Motion::Growing => Pose { radius: self.radius * (0.55 + 0.9 * t / last), ..still },
+            Motion::Shrinking => Pose { radius: self.radius * (1.45 - 0.9 * t / last), ..still },
+            Motion::Spinning => Pose { angle: t * 0.22, ..still },
+        }
+    }
+
+    /// Draws a placement for an object of this kind whose whole path stays in the frame.
+    fn place(colour: usize, shape: usize, motion: usize, rng: &mut SplitMix64) -> Self {
+        let radius = rng.uniform(6.5, 10.0);
+        let speed = rng.uniform(1.5, 2.1);
+        let margin = radius * 1.5 + 1.0; // room for growth and for star points
+        let low = margin;
+        let high = SIZE as f32 - margin;
+        let travel = speed * (FRAMES - 1) as f32;
+        let range = |delta: f32, rng: &mut SplitMix64| {
+            // start such that start and start + delta both lie in [low, high]
+            let (a, b) = if delta >= 0.0 { (low, high - delta) } else { (low - delta, high) };
+            rng.uniform(a, b.max(a))
+        };
+        let start = match MOTIONS[motion] {
+            Motion::Direction(d) => {
+                let [dx, dy] = d.vector();
+                [range(dx * travel, rng), range(dy * travel, rng)]
+            }
+            Motion::Bouncing => [rng.uniform(low, high), rng.uniform(low + speed * 7.0, high)],
+            _ => [rng.uniform(low, high), rng.uniform(low, high)],
+        };
+        Self { colour, shape, motion, start, radius, speed }
+    }
+}
+
+impl ClipSpec {
+    /// A random clip of `split`: one object, or (one time in five, training only) two of
+    /// different colours.
+    pub fn sample(rng: &mut SplitMix64, split: Split) -> Self {
+        let count = if split == Split::Train && rng.next_f64() < 0.2 { 2 } else { 1 };
+        let mut objects: Vec<Object> = Vec::new();
+        while objects.len() < count {
+            let (c, s, m) = (pick(rng, COLOURS.len()), pick(rng, SHAPES.len()), pick(rng, MOTIONS.len()));
+            let wanted = match split {
+                Split::Train => !held_out(c, s, m),
+                Split::HeldOut => held_out(c, s, m),
+            };
+            if wanted && drawable(SHAPES[s], MOTIONS[m]) && objects.iter().all(|o| o.colour != c) {
+                objects.push(Object::place(c, s, m, rng));
+            }
+        }
+        Self { objects, background: pick(rng, BACKGROUNDS.len()) }
+    }
+
+    /// A single moving object with a given direction (for evaluation prompts).
+    pub fn single(colour: usize, shape: usize, motion: usize, background: usize, rng: &mut SplitMix64) -> Self {
+        Self { objects: vec![Object::place(colour, shape, motion, rng)], background }
+    }
+
+    pub fn caption(&self) -> String {
+        let phrases: Vec<String> = self.objects.iter().map(Object::phrase).collect();
+        format!("{} on a {} background", phrases.join(" and "), BACKGROUNDS[self.background].name())
+    }
+
+    /// The clip as `[FRAMES, 3, SIZE, SIZE]` values in 0..1.
+    pub fn render(&self) -> Vec<f32> {
+        let frame_len = 3 * SIZE * SIZE;
+        let mut out = vec![0.0; FRAMES * frame_len];
+        for (f, frame) in out.chunks_mut(frame_len).enumerate() {
+            fill_background(frame, SIZE, BACKGROUNDS[self.background]);
+            for o in &self.objects {
+                draw(frame, SIZE, SHAPES[o.shape], o.pose(f), COLOURS[o.colour].rgb);
+            }
+        }
+        out
+    }
+}
+
+fn pick(rng: &mut SplitMix64, n: usize) -> usize {
+    (rng.next_u64() % n as u64) as usize
+}
+
+/// The held-out evaluation prompts: every held-out combination whose motion is a straight-line
+/// direction, each on two backgrounds — `(colour, shape, motion, background, caption)`.
+pub fn held_out_prompts() -> Vec<EvalPrompt> {
+    let mut out = Vec::new();
+    for c in 0..COLOURS.len() {
+        for s in 0..SHAPES.len() {
+            for (m, motion) in MOTIONS.iter().enumerate() {
+                if let (true, Motion::Direction(direction)) = (held_out(c, s, m), *motion) {
+                    for shift in [0, 2] {
+                        let background = (out.len() / 2 + shift) % BACKGROUNDS.len();
+                        out.push(EvalPrompt { colour: c, shape: s, motion: m, direction, background });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One evaluation prompt: a single object moving in a straight line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvalPrompt {
+    pub colour: usize,
+    pub shape: usize,
+    pub motion: usize,
+    pub direction: Direction,
+    pub background: usize,
+}
+
+impl EvalPrompt {
+    pub fn caption(&self) -> String {
+        format!(
+            "a {} {} {} on a {} background",
+            COLOURS[self.colour].name,
+            SHAPES[self.shape].name(),
+            MOTIONS[self.motion].words(),
+            BACKGROUNDS[self.background].name()
+        )
+    }
+}
+
+/// Every shape and background word, for the page's prompt suggestions.
+pub fn vocabulary() -> (Vec<&'static str>, Vec<&'static str>, Vec<String>, Vec<&'static str>) {
+    (
+        COLOURS.iter().map(|c| c.name).collect(),
+        SHAPES.iter().map(|s: &Shape| s.name()).collect(),
+        MOTIONS.iter().map(|m| m.words()).collect(),
+        BACKGROUNDS.iter().map(|b: &Background| b.name()).collect(),
+    )
+}

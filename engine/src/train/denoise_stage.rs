@@ -1,0 +1,82 @@
+//! Stage 2: text encoder and UNet together, epsilon prediction on clips encoded by the frozen
+//! stage-1 encoder. The forward process is computed on the host, so every backend sees the same
+//! numbers for the same seed.
+
+use burn::prelude::*;
+
+use super::batch;
+use super::parts::Denoiser;
+use crate::clip::ClipTokenizer;
+use crate::dataset::{FRAMES, SIZE};
+use crate::rng::SplitMix64;
+use crate::vae::VaeEncoder;
+use crate::EngineError;
+
+/// One batch, ready for the device.
+pub struct Inputs {
+    /// `[clips, 77]` token ids (empty prompt for the unconditional share).
+    pub ids: Vec<i64>,
+    /// `[clips, C, FRAMES, h, w]`.
+    pub noisy: Vec<f32>,
+    pub noise: Vec<f32>,
+    pub timesteps: Vec<f32>,
+    pub latent_shape: [usize; 5],
+}
+
+pub struct Batcher<'a> {
+    pub tokenizer: &'a ClipTokenizer,
+    /// Frozen, on the plain (non-autodiff) device.
+    pub encoder: &'a VaeEncoder,
+    pub scaling_factor: f32,
+    pub alphas_cumprod: &'a [f64],
+    pub uncond_share: f64,
+}
+
+impl Batcher<'_> {
+    pub fn inputs(&self, rng: &mut SplitMix64, clips: usize) -> Result<Inputs, EngineError> {
+        let (pixels, captions) = batch::clips(rng, clips);
+        let device = self.encoder.encoder.conv_in.weight.val().device();
+        let images = Tensor::<4>::from_data(TensorData::new(pixels, [clips * FRAMES, 3, SIZE, SIZE]), &device);
+        // The posterior mean: deterministic latents (the VAE's variance is tiny anyway).
+        let mean = self.encoder.encode(images).mean.mul_scalar(self.scaling_factor);
+        let [_, channels, h, w] = mean.dims();
+        let latents = mean
+            .reshape([clips, FRAMES, channels, h, w])
+            .permute([0, 2, 1, 3, 4])
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| EngineError::Readback { tensor: "training latents", reason: format!("{e:?}") })?;
+        let per_clip = channels * FRAMES * h * w;
+        let mut ids = Vec::with_capacity(clips * 77);
+        let mut noisy = Vec::with_capacity(latents.len());
+        let mut noise = Vec::with_capacity(latents.len());
+        let mut timesteps = Vec::with_capacity(clips);
+        for (clip, caption) in captions.iter().enumerate() {
+            let prompt = if rng.next_f64() < self.uncond_share { "" } else { caption.as_str() };
+            ids.extend(self.tokenizer.encode(prompt)?.ids.iter().map(|&id| id as i64));
+            let t = (rng.next_u64() % self.alphas_cumprod.len() as u64) as usize;
+            let (signal, spread) = (self.alphas_cumprod[t].sqrt() as f32, (1.0 - self.alphas_cumprod[t]).sqrt() as f32);
+            timesteps.push(t as f32);
+            for &x0 in &latents[clip * per_clip..(clip + 1) * per_clip] {
+                let e = rng.normal();
+                noise.push(e);
+                noisy.push(signal * x0 + spread * e);
+            }
+        }
+        Ok(Inputs { ids, noisy, noise, timesteps, latent_shape: [clips, channels, FRAMES, h, w] })
+    }
+}
+
+/// Mean squared error of the predicted noise.
+pub fn loss(model: &Denoiser, inputs: &Inputs, device: &Device) -> Result<Tensor<1>, EngineError> {
+    let [clips, ..] = inputs.latent_shape;
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(inputs.ids.clone(), [clips, inputs.ids.len() / clips]), device);
+    let text = model.text_encoder.forward(ids);
+    let [_, tokens, dim] = text.dims();
+    let per_frame = text.unsqueeze_dim::<4>(1).expand([clips, FRAMES, tokens, dim]).reshape([clips * FRAMES, tokens, dim]);
+    let noisy = Tensor::<5>::from_data(TensorData::new(inputs.noisy.clone(), inputs.latent_shape), device);
+    let noise = Tensor::<5>::from_data(TensorData::new(inputs.noise.clone(), inputs.latent_shape), device);
+    let prediction = model.unet.forward_at(noisy, &inputs.timesteps, per_frame.clone(), per_frame, None, None)?;
+    Ok((prediction - noise).powi_scalar(2).mean())
+}

@@ -1,0 +1,16 @@
+//! Training the demo model (feature `train`): the engine's own modules under Burn's autodiff,
+//! on the procedural data set, saved in the diffusers layout. See `Run` for the schedule.
+
+mod batch;
+mod denoise_stage;
+mod export;
+mod model_dir;
+mod parts;
+mod recipe;
+mod run;
+mod vae_stage;
+
+pub use export::export_f16;
+pub use model_dir::ModelDir;
+pub use recipe::Recipe;
+pub use run::{Run, State};

@@ -1,0 +1,72 @@
+//! The demo model's three trainable parts, built fresh from the recipe's seed or loaded from a
+//! checkpoint folder, each with the diffusers key of every parameter (for saving).
+
+use std::collections::BTreeMap;
+
+use burn::module::ParamId;
+use burn::prelude::*;
+
+use super::model_dir::{ModelDir, TEXT_WEIGHTS, UNET_WEIGHTS, VAE_WEIGHTS};
+use super::recipe;
+use crate::clip::{ClipTextConfig, ClipTextModel};
+use crate::unet::{UNetConfig, UNetMotionModel};
+use crate::vae::{VaeConfig, VaeDecoder, VaeEncoder};
+use crate::weights::{Builder, FileSource, WeightFiles};
+use crate::EngineError;
+
+pub type Keys = BTreeMap<ParamId, String>;
+
+/// Encoder and decoder, trained together in stage 1.
+#[derive(Module, Debug)]
+pub struct Autoencoder {
+    pub encoder: VaeEncoder,
+    pub decoder: VaeDecoder,
+}
+
+/// Text encoder and UNet, trained together in stage 2.
+#[derive(Module, Debug)]
+pub struct Denoiser {
+    pub text_encoder: ClipTextModel,
+    pub unet: UNetMotionModel,
+}
+
+/// A fresh builder (seeded) or one reading `file` from the checkpoint folder.
+fn builder(dir: Option<&ModelDir>, file: &str, seed: u64, device: &Device) -> Result<Builder, EngineError> {
+    match dir {
+        None => Ok(Builder::init(seed, device)),
+        Some(dir) => {
+            let mut files = WeightFiles::new();
+            files.add(Box::new(FileSource::open(&dir.root.join(file))?))?;
+            Ok(Builder::load(files, device))
+        }
+    }
+}
+
+pub fn vae_config(scaling_factor: f32) -> VaeConfig {
+    VaeConfig::from_json(&recipe::vae_config(scaling_factor).to_string(), "recipe vae config").expect("the recipe's VAE config is valid")
+}
+
+/// The autoencoder; `scaling_factor` goes into the decoder's config (1 while training it).
+pub fn autoencoder(dir: Option<&ModelDir>, seed: u64, scaling_factor: f32, device: &Device) -> Result<(Autoencoder, Keys), EngineError> {
+    let cfg = vae_config(scaling_factor);
+    let b = builder(dir, VAE_WEIGHTS, seed, device)?;
+    let model = Autoencoder { encoder: VaeEncoder::new(&b, &cfg)?, decoder: VaeDecoder::new(&b, &cfg) };
+    let keys = b.keys();
+    b.finish("VAE checkpoint", &[])?;
+    Ok((model, keys))
+}
+
+pub fn denoiser(dir: Option<&ModelDir>, seed: u64, device: &Device) -> Result<(Denoiser, Keys, Keys), EngineError> {
+    let text_cfg = ClipTextConfig::from_json(&recipe::text_config().to_string(), "recipe text config")?;
+    let unet_cfg = UNetConfig::from_json(&recipe::unet_config().to_string(), "recipe unet config", None)?;
+    let tb = builder(dir, TEXT_WEIGHTS, seed.wrapping_add(1), device)?;
+    // Fresh models get transformers' `text_model.` prefix; saved ones already have it.
+    let text_root = if tb.is_loading() { tb.clone() } else { tb.push("text_model") };
+    let text_encoder = ClipTextModel::new(&text_root, &text_cfg);
+    let ub = builder(dir, UNET_WEIGHTS, seed.wrapping_add(2), device)?;
+    let unet = UNetMotionModel::new(&ub, &unet_cfg);
+    let (text_keys, unet_keys) = (tb.keys(), ub.keys());
+    tb.finish("text encoder checkpoint", &[])?;
+    ub.finish("UNet checkpoint", &[])?;
+    Ok((Denoiser { text_encoder, unet }, text_keys, unet_keys))
+}

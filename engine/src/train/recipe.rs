@@ -1,0 +1,168 @@
+//! The demo model's recipe: architecture (as the diffusers config files it is saved with) and
+//! training hyper-parameters. Committed with its seed, so a run can be repeated.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Hyper-parameters of both stages.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Recipe {
+    pub seed: u64,
+    /// Stage 1: the VAE on single frames.
+    pub vae_steps: usize,
+    pub vae_batch_frames: usize,
+    pub vae_lr: f64,
+    /// Weight of the KL term (mean-reduced), small: it only keeps the latent scale tame.
+    pub kl_weight: f32,
+    /// Stage 2: text encoder and UNet together on 16-frame clips.
+    pub denoise_steps: usize,
+    pub clips_per_batch: usize,
+    pub denoise_lr: f64,
+    pub warmup_steps: usize,
+    /// Share of captions replaced by the empty prompt, so classifier-free guidance works.
+    pub uncond_share: f64,
+    pub log_every: usize,
+    pub checkpoint_every: usize,
+}
+
+impl Default for Recipe {
+    fn default() -> Self {
+        Self {
+            seed: 20261127,
+            vae_steps: 1500,
+            vae_batch_frames: 16,
+            vae_lr: 1e-3,
+            kl_weight: 1e-4,
+            denoise_steps: 30_000,
+            clips_per_batch: 4,
+            denoise_lr: 4e-4,
+            warmup_steps: 200,
+            uncond_share: 0.1,
+            log_every: 20,
+            checkpoint_every: 200,
+        }
+    }
+}
+
+/// `vae/config.json` (`scaling_factor` is measured after stage 1 and written then).
+pub fn vae_config(scaling_factor: f32) -> Value {
+    json!({
+        "_class_name": "AutoencoderKL",
+        "_diffusers_version": "0.42.1",
+        "act_fn": "silu",
+        "block_out_channels": [32, 64, 64],
+        "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"],
+        "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"],
+        "in_channels": 3,
+        "out_channels": 3,
+        "latent_channels": 4,
+        "layers_per_block": 1,
+        "norm_num_groups": 16,
+        "mid_block_add_attention": false,
+        "sample_size": 64,
+        "scaling_factor": scaling_factor,
+        "force_upcast": false,
+        "use_quant_conv": true,
+        "use_post_quant_conv": true
+    })
+}
+
+/// `unet/config.json`: a small `UNetMotionModel` (cross-attention at 16×16, motion modules
+/// everywhere, a 32-frame position table so FreeNoise's 16-frame windows fit).
+pub fn unet_config() -> Value {
+    json!({
+        "_class_name": "UNetMotionModel",
+        "_diffusers_version": "0.42.1",
+        "act_fn": "silu",
+        "block_out_channels": [64, 128],
+        "cross_attention_dim": 64,
+        "down_block_types": ["CrossAttnDownBlockMotion", "DownBlockMotion"],
+        "up_block_types": ["UpBlockMotion", "CrossAttnUpBlockMotion"],
+        "downsample_padding": 1,
+        "in_channels": 4,
+        "out_channels": 4,
+        "layers_per_block": 1,
+        "mid_block_layers": 1,
+        "mid_block_scale_factor": 1,
+        "motion_max_seq_length": 32,
+        "motion_num_attention_heads": 4,
+        "norm_eps": 1e-05,
+        "norm_num_groups": 16,
+        "num_attention_heads": 4,
+        "sample_size": 16,
+        "temporal_transformer_layers_per_block": 1,
+        "temporal_transformer_layers_per_mid_block": 1,
+        "transformer_layers_per_block": 1,
+        "use_linear_projection": false,
+        "use_motion_mid_block": true
+    })
+}
+
+/// `text_encoder/config.json`: a small CLIP text model on the real CLIP BPE vocabulary.
+pub fn text_config() -> Value {
+    json!({
+        "architectures": ["CLIPTextModel"],
+        "model_type": "clip_text_model",
+        "attention_dropout": 0.0,
+        "bos_token_id": 49406,
+        "eos_token_id": 49407,
+        "pad_token_id": 49407,
+        "hidden_act": "quick_gelu",
+        "hidden_size": 64,
+        "intermediate_size": 256,
+        "initializer_factor": 1.0,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-05,
+        "max_position_embeddings": 77,
+        "num_attention_heads": 4,
+        "num_hidden_layers": 2,
+        "projection_dim": 64,
+        "vocab_size": 49408
+    })
+}
+
+/// `scheduler/scheduler_config.json`: the noise schedule the UNet is trained on (AnimateDiff's).
+pub fn scheduler_config() -> Value {
+    json!({
+        "_class_name": "DDIMScheduler",
+        "_diffusers_version": "0.42.1",
+        "beta_start": 0.00085,
+        "beta_end": 0.012,
+        "beta_schedule": "linear",
+        "clip_sample": false,
+        "num_train_timesteps": 1000,
+        "prediction_type": "epsilon",
+        "set_alpha_to_one": false,
+        "steps_offset": 1,
+        "timestep_spacing": "linspace"
+    })
+}
+
+/// `model_index.json`, so `AnimateDiffPipeline.from_pretrained` finds every part.
+pub fn model_index() -> Value {
+    json!({
+        "_class_name": "AnimateDiffPipeline",
+        "_diffusers_version": "0.42.1",
+        "feature_extractor": [null, null],
+        "image_encoder": [null, null],
+        "motion_adapter": [null, null],
+        "scheduler": ["diffusers", "DDIMScheduler"],
+        "text_encoder": ["transformers", "CLIPTextModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"],
+        "unet": ["diffusers", "UNetMotionModel"],
+        "vae": ["diffusers", "AutoencoderKL"]
+    })
+}
+
+/// `alphas_cumprod` of the training schedule (f64, as the forward process is computed on the host).
+pub fn alphas_cumprod() -> Vec<f64> {
+    let (start, end, steps) = (0.00085f64, 0.012f64, 1000);
+    let mut product = 1.0;
+    (0..steps)
+        .map(|i| {
+            let beta = start + (end - start) * i as f64 / (steps - 1) as f64;
+            product *= 1.0 - beta;
+            product
+        })
+        .collect()
+}

@@ -1,0 +1,235 @@
+//! The training run: stage 1 (VAE), measuring the latent scale, stage 2 (text encoder + UNet),
+//! with checkpoints every few hundred steps, a loss log, and resumption from the last
+//! checkpoint. Each step's data comes from an RNG seeded by (recipe seed, stage, step), so a
+//! resumed run draws exactly the batches an uninterrupted one would.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::grad_clipping::GradientClippingConfig;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::denoise_stage::{self, Batcher};
+use super::model_dir::{io, ModelDir, TEXT_WEIGHTS, UNET_WEIGHTS, VAE_WEIGHTS};
+use super::parts::{self, Keys};
+use super::recipe::{alphas_cumprod, Recipe};
+use super::vae_stage;
+use crate::clip::ClipTokenizer;
+use crate::rng::SplitMix64;
+use crate::store::DirStore;
+use crate::weights::{named_tensors, Dtype};
+use crate::EngineError;
+
+/// Where a run stands; `state.json` in the run folder.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    pub vae_step: usize,
+    /// Measured after stage 1: 1 / std of the encoder's latent means.
+    pub scaling_factor: Option<f32>,
+    pub denoise_step: usize,
+    /// Wall-clock seconds spent training, over all sessions.
+    pub seconds: f64,
+}
+
+pub struct Run {
+    pub folder: PathBuf,
+    pub recipe: Recipe,
+    pub state: State,
+    pub tokenizer_source: PathBuf,
+    /// Autodiff device to train on; its plain twin encodes in stage 2.
+    pub device: Device,
+    /// Stop (after checkpointing) once this moment passes, even mid-stage: lets a run fit a
+    /// fixed slot of machine time and be resumed later.
+    pub deadline: Option<Instant>,
+}
+
+impl Run {
+    /// Opens `folder`, resuming if it holds a run (its recipe wins over `recipe`, except for
+    /// the step counts, which may be raised to train longer).
+    pub fn open(folder: &Path, recipe: Recipe, tokenizer: &Path, device: Device) -> Result<Self, EngineError> {
+        std::fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
+        let dir = ModelDir::new(folder);
+        let (recipe, state) = if dir.has("recipe.json") {
+            let mut saved: Recipe = json(&dir.read_text("recipe.json")?, "recipe.json")?;
+            saved.vae_steps = saved.vae_steps.max(recipe.vae_steps);
+            saved.denoise_steps = saved.denoise_steps.max(recipe.denoise_steps);
+            let state = if dir.has("state.json") { json(&dir.read_text("state.json")?, "state.json")? } else { State::default() };
+            (saved, state)
+        } else {
+            (recipe, State::default())
+        };
+        dir.write("recipe.json", serde_json::to_string_pretty(&recipe).expect("serialises").as_bytes())?;
+        Ok(Self { folder: folder.to_path_buf(), recipe, state, tokenizer_source: tokenizer.to_path_buf(), device: device.autodiff(), deadline: None })
+    }
+
+    fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn model_dir(&self) -> ModelDir {
+        ModelDir::new(&self.folder.join("model"))
+    }
+
+    fn log(&self, stage: &str, step: usize, loss: f64, extra: f64) -> Result<(), EngineError> {
+        let path = self.folder.join("losses.csv");
+        let new = !path.exists();
+        let mut file = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io(&path, e))?;
+        if new {
+            writeln!(file, "stage,step,loss,detail,seconds").map_err(|e| io(&path, e))?;
+        }
+        writeln!(file, "{stage},{step},{loss:.6},{extra:.6},{:.1}", self.state.seconds).map_err(|e| io(&path, e))?;
+        println!("{stage} step {step}: loss {loss:.5} ({extra:.5}) after {:.0} s", self.state.seconds);
+        Ok(())
+    }
+
+    fn save_state(&self) -> Result<(), EngineError> {
+        ModelDir::new(&self.folder).write("state.json", serde_json::to_string_pretty(&self.state).expect("serialises").as_bytes())
+    }
+
+    fn rng(&self, stage: u64, step: usize) -> SplitMix64 {
+        SplitMix64::new(self.recipe.seed ^ (stage << 60) ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// Stage 1, then the latent scale, then stage 2; returns when both reach their step counts.
+    pub fn train(&mut self) -> Result<(), EngineError> {
+        self.train_vae()?;
+        if self.state.vae_step < self.recipe.vae_steps {
+            return Ok(()); // out of time
+        }
+        if self.state.scaling_factor.is_none() {
+            self.measure_scale()?;
+        }
+        self.train_denoiser()
+    }
+
+    fn train_vae(&mut self) -> Result<(), EngineError> {
+        if self.state.vae_step >= self.recipe.vae_steps {
+            return Ok(());
+        }
+        let dir = self.model_dir();
+        let resume = self.state.vae_step > 0;
+        let (mut model, keys) = parts::autoencoder(resume.then_some(&dir), self.recipe.seed, 1.0, &self.device)?;
+        let mut optimizer = AdamWConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
+        let optimizer_file = self.folder.join("vae_optimizer.bpk");
+        if resume {
+            optimizer = optimizer.load(&optimizer_file).map_err(|e| EngineError::Io { path: optimizer_file.display().to_string(), reason: e.to_string() })?;
+        }
+        let (mut total, mut recon, mut count) = (0.0, 0.0, 0);
+        while self.state.vae_step < self.recipe.vae_steps {
+            let start = Instant::now();
+            let step = self.state.vae_step;
+            let (pixels, noise) = vae_stage::inputs(&mut self.rng(1, step), self.recipe.vae_batch_frames, &self.device);
+            let (loss, mse) = vae_stage::loss(&model, pixels, noise, self.recipe.kl_weight);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(self.recipe.vae_lr, model, grads);
+            total += scalar(loss)?;
+            recon += scalar(mse)?;
+            count += 1;
+            self.state.vae_step += 1;
+            self.state.seconds += start.elapsed().as_secs_f64();
+            if self.state.vae_step % self.recipe.log_every == 0 {
+                self.log("vae", self.state.vae_step, total / count as f64, recon / count as f64)?;
+                (total, recon, count) = (0.0, 0.0, 0);
+            }
+            let stop = self.out_of_time();
+            if stop || self.state.vae_step % self.recipe.checkpoint_every == 0 || self.state.vae_step == self.recipe.vae_steps {
+                self.save_vae(&model, &keys, 1.0)?;
+                optimizer.save(&optimizer_file).map_err(|e| EngineError::Io { path: optimizer_file.display().to_string(), reason: e.to_string() })?;
+                self.save_state()?;
+            }
+            if stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn save_vae(&self, model: &parts::Autoencoder, keys: &Keys, scaling: f32) -> Result<(), EngineError> {
+        let dir = self.model_dir();
+        dir.write_configs(scaling, &self.tokenizer_source)?;
+        let mut tensors = named_tensors(&model.encoder, keys)?;
+        tensors.extend(named_tensors(&model.decoder, keys)?);
+        tensors.sort_by(|a, b| a.key.cmp(&b.key));
+        dir.write_weights(VAE_WEIGHTS, &tensors, Dtype::F32)
+    }
+
+    /// 1 / std of the latent means over 64 training frames, as Stable Diffusion's 0.18215 was found.
+    fn measure_scale(&mut self) -> Result<(), EngineError> {
+        let plain = self.device.clone().without_autodiff();
+        let (model, _) = parts::autoencoder(Some(&self.model_dir()), self.recipe.seed, 1.0, &plain)?;
+        let (pixels, _) = vae_stage::inputs(&mut self.rng(3, 0), 64, &plain);
+        let mean = model.encoder.encode(pixels).mean;
+        let std = scalar(mean.clone().sub(mean.mean().unsqueeze()).powi_scalar(2).mean())?.sqrt();
+        let scaling = (1.0 / std.max(1e-6)) as f32;
+        println!("latent std {std:.4}: scaling_factor {scaling:.5}");
+        self.model_dir().write_configs(scaling, &self.tokenizer_source)?;
+        self.state.scaling_factor = Some(scaling);
+        self.save_state()
+    }
+
+    fn train_denoiser(&mut self) -> Result<(), EngineError> {
+        let scaling = self.state.scaling_factor.expect("measured before stage 2");
+        let dir = self.model_dir();
+        let plain = self.device.clone().without_autodiff();
+        let (autoencoder, _) = parts::autoencoder(Some(&dir), self.recipe.seed, scaling, &plain)?;
+        let tokenizer = ClipTokenizer::load(&DirStore::new(&dir.root)?, "tokenizer")?;
+        let alphas = alphas_cumprod();
+        let batcher = Batcher {
+            tokenizer: &tokenizer,
+            encoder: &autoencoder.encoder,
+            scaling_factor: scaling,
+            alphas_cumprod: &alphas,
+            uncond_share: self.recipe.uncond_share,
+        };
+        let resume = self.state.denoise_step > 0;
+        let (mut model, text_keys, unet_keys) = parts::denoiser(resume.then_some(&dir), self.recipe.seed, &self.device)?;
+        let mut optimizer = AdamWConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
+        let optimizer_file = self.folder.join("denoiser_optimizer.bpk");
+        if resume {
+            optimizer = optimizer.load(&optimizer_file).map_err(|e| EngineError::Io { path: optimizer_file.display().to_string(), reason: e.to_string() })?;
+        }
+        let (mut total, mut count) = (0.0, 0);
+        while self.state.denoise_step < self.recipe.denoise_steps {
+            let start = Instant::now();
+            let step = self.state.denoise_step;
+            let inputs = batcher.inputs(&mut self.rng(2, step), self.recipe.clips_per_batch)?;
+            let loss = denoise_stage::loss(&model, &inputs, &self.device)?;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let warm = ((step + 1) as f64 / self.recipe.warmup_steps.max(1) as f64).min(1.0);
+            model = optimizer.step(self.recipe.denoise_lr * warm, model, grads);
+            total += scalar(loss)?;
+            count += 1;
+            self.state.denoise_step += 1;
+            self.state.seconds += start.elapsed().as_secs_f64();
+            if self.state.denoise_step % self.recipe.log_every == 0 {
+                self.log("denoise", self.state.denoise_step, total / count as f64, 0.0)?;
+                (total, count) = (0.0, 0);
+            }
+            let stop = self.out_of_time();
+            if stop || self.state.denoise_step % self.recipe.checkpoint_every == 0 || self.state.denoise_step == self.recipe.denoise_steps {
+                dir.write_weights(TEXT_WEIGHTS, &named_tensors(&model.text_encoder, &text_keys)?, Dtype::F32)?;
+                dir.write_weights(UNET_WEIGHTS, &named_tensors(&model.unet, &unet_keys)?, Dtype::F32)?;
+                optimizer.save(&optimizer_file).map_err(|e| EngineError::Io { path: optimizer_file.display().to_string(), reason: e.to_string() })?;
+                self.save_state()?;
+            }
+            if stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn scalar(t: Tensor<1>) -> Result<f64, EngineError> {
+    let data = t.into_data().convert::<f32>();
+    let values = data.try_into_vec::<f32>().map_err(|e| EngineError::Readback { tensor: "loss", reason: format!("{e:?}") })?;
+    Ok(values[0] as f64)
+}
+
+fn json<T: for<'a> Deserialize<'a>>(text: &str, file: &str) -> Result<T, EngineError> {
+    serde_json::from_str(text).map_err(|e| EngineError::BadFile { file: file.into(), problem: e.to_string() })
+}
