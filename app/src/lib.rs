@@ -2,8 +2,10 @@
 //! runs the engine, talking through the typed messages in [`protocol`].
 
 pub mod canvas;
+pub mod client;
 pub mod components;
 pub mod compute;
 pub mod panic_hook;
+pub mod player;
 pub mod protocol;
 pub mod worker;

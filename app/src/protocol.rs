@@ -1,20 +1,40 @@
 //! Messages between the page and its worker, serialised as JSON (pixels travel beside the JSON
-//! as a transferable byte array). Version 1.
+//! as a transferable byte array). Version 2.
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// What the page asks of the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
     Generate(GenerateRequest),
+    /// Stop the running generation after the current denoising step.
+    Cancel,
+}
+
+/// FreeNoise's settings as the page's Advanced section edits them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FreeNoiseOptions {
+    pub enabled: bool,
+    pub window: usize,
+    pub stride: usize,
+    /// "pyramid", "flat" or "sawtooth".
+    pub weighting: String,
+    /// "shuffle", "repeat" or "random".
+    pub noise: String,
+}
+
+impl Default for FreeNoiseOptions {
+    fn default() -> Self {
+        Self { enabled: true, window: 16, stride: 4, weighting: "pyramid".into(), noise: "shuffle".into() }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GenerateRequest {
-    /// Base URL of a diffusers pipeline folder (`…/models/tiny/`).
+    /// Base URL of a diffusers pipeline folder (`…/models/demo/`).
     pub model_url: String,
     pub prompt: String,
     pub negative: String,
@@ -22,7 +42,14 @@ pub struct GenerateRequest {
     pub size: usize,
     pub steps: usize,
     pub guidance: f32,
+    /// Already resolved (the page turns "random" into a number it can show).
     pub seed: u64,
+    pub free_noise: FreeNoiseOptions,
+    /// Extra keyframe prompts `(frame, prompt)`; the main prompt is the keyframe at frame 0.
+    pub keyframes: Vec<(usize, String)>,
+    pub motion_injection: bool,
+    /// A preview every this many steps (0: none).
+    pub preview_every: usize,
 }
 
 /// What the worker reports.
@@ -33,10 +60,14 @@ pub enum FromWorker {
     Ready,
     /// Loading or a phase change, in words for the status line.
     Status { text: String },
-    /// After each denoising step.
+    /// After each denoising step (the step is finished on the device).
     Progress { step: usize, steps: usize },
+    /// A rough look at the clip so far: RGB frames of `width`×`height` follow as bytes.
+    Preview { frames: usize, width: usize, height: usize },
     /// The clip: `frames` RGBA frames of `width`×`height` follow as bytes.
     Done { frames: usize, width: usize, height: usize, backend: String, fallback: Option<String>, seconds: f64, warnings: Vec<String> },
+    /// Stopped by a Cancel; the worker holds no tensors of that run any more.
+    Cancelled { step: usize },
     Failed { message: String },
 }
 
@@ -56,4 +87,32 @@ pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
         return Err(format!("protocol version {} (expected {PROTOCOL_VERSION}): reload the page", envelope.version));
     }
     Ok(envelope.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_and_versions_are_checked() {
+        let request = GenerateRequest {
+            model_url: "m/".into(),
+            prompt: "p".into(),
+            negative: String::new(),
+            frames: 64,
+            size: 64,
+            steps: 10,
+            guidance: 5.0,
+            seed: 3,
+            free_noise: FreeNoiseOptions::default(),
+            keyframes: vec![(32, "q".into())],
+            motion_injection: true,
+            preview_every: 2,
+        };
+        let text = encode(&ToWorker::Generate(request.clone()));
+        assert_eq!(decode::<ToWorker>(&text), Ok(ToWorker::Generate(request)));
+        assert_eq!(decode::<ToWorker>(&encode(&ToWorker::Cancel)), Ok(ToWorker::Cancel));
+        let old = text.replace("\"version\":2", "\"version\":1");
+        assert!(decode::<ToWorker>(&old).unwrap_err().contains("reload the page"));
+    }
 }

@@ -1,9 +1,11 @@
 //! The worker side: fetch the model once, run the engine, report progress and the clip.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use engine::pipeline::{Pipeline, Request};
+use engine::freenoise::{NoiseType, Weighting};
+use engine::pipeline::{FreeNoiseSettings, Flow, Pipeline, Progress, Request, StepFuture};
+use engine::EngineError;
 use engine::store::{MemoryStore, PIPELINE_FILES};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -12,11 +14,13 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
 use crate::compute::compute_device;
-use crate::protocol::{decode, encode, FromWorker, GenerateRequest, ToWorker};
+use crate::protocol::{decode, encode, FreeNoiseOptions, FromWorker, GenerateRequest, ToWorker};
 
 thread_local! {
     // The loaded model and the URL it came from: a second clip skips the download and load.
     static LOADED: RefCell<Option<(String, Rc<Pipeline>)>> = const { RefCell::new(None) };
+    // Set by a Cancel message; read after each denoising step.
+    static CANCEL: Cell<bool> = const { Cell::new(false) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -30,7 +34,14 @@ pub fn start() {
         let text = event.data().as_string().unwrap_or_default();
         spawn_local(async move {
             let outcome = match decode::<ToWorker>(&text) {
-                Ok(ToWorker::Generate(request)) => generate(request).await,
+                Ok(ToWorker::Generate(request)) => {
+                    CANCEL.with(|c| c.set(false));
+                    generate(request).await
+                }
+                Ok(ToWorker::Cancel) => {
+                    CANCEL.with(|c| c.set(true));
+                    Ok(())
+                }
                 Err(e) => Err(e),
             };
             if let Err(message) = outcome {
@@ -58,19 +69,34 @@ async fn generate(request: GenerateRequest) -> Result<(), String> {
     let compute = compute_device().await;
     let pipeline = load(&request.model_url, &compute.device).await?;
     post(&FromWorker::Status { text: format!("Generating on {}…", compute.backend.label()) }, None);
-    let mut engine_request = Request::new(request.prompt);
-    engine_request.negative = Some(request.negative);
-    engine_request.frames = request.frames;
-    engine_request.height = request.size;
-    engine_request.width = request.size;
-    engine_request.steps = request.steps;
-    engine_request.guidance = request.guidance;
-    engine_request.seed = request.seed;
+    let engine_request = engine_request(request)?;
     let started = now_ms();
-    let output = pipeline
-        .generate(&engine_request, &mut |p| post(&FromWorker::Progress { step: p.step, steps: p.steps }, None))
-        .await
-        .map_err(|e| e.to_string())?;
+    let last_step = Rc::new(Cell::new(0));
+    let mut observer = {
+        let last_step = last_step.clone();
+        move |p: Progress| -> StepFuture {
+            last_step.set(p.step);
+            post(&FromWorker::Progress { step: p.step, steps: p.steps }, None);
+            if let Some(preview) = p.preview {
+                let rgba: Vec<u8> = preview.rgb.chunks_exact(3).flat_map(|c| [c[0], c[1], c[2], 255]).collect();
+                let message = FromWorker::Preview { frames: preview.frames, width: preview.width, height: preview.height };
+                post(&message, Some(Uint8Array::from(&rgba[..])));
+            }
+            // Yield to the event loop so a Cancel message can land before the next step.
+            Box::pin(async {
+                yield_now().await;
+                if CANCEL.with(|c| c.get()) { Flow::Cancel } else { Flow::Continue }
+            })
+        }
+    };
+    let output = match pipeline.generate_with(&engine_request, &mut observer).await {
+        Ok(output) => output,
+        Err(EngineError::Cancelled) => {
+            post(&FromWorker::Cancelled { step: last_step.get() }, None);
+            return Ok(());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     let seconds = (now_ms() - started) / 1000.0;
     let mut rgba = Vec::with_capacity(output.frames * output.width * output.height * 4);
     for frame in 0..output.frames {
@@ -87,6 +113,52 @@ async fn generate(request: GenerateRequest) -> Result<(), String> {
     };
     post(&done, Some(Uint8Array::from(&rgba[..])));
     Ok(())
+}
+
+/// The page's request in the engine's terms.
+fn engine_request(request: GenerateRequest) -> Result<Request, String> {
+    let mut r = Request::new(request.prompt.clone());
+    r.negative = Some(request.negative);
+    r.frames = request.frames;
+    r.height = request.size;
+    r.width = request.size;
+    r.steps = request.steps;
+    r.guidance = request.guidance;
+    r.seed = request.seed;
+    r.free_noise = free_noise(&request.free_noise)?;
+    if !request.keyframes.is_empty() {
+        r.keyframes = std::iter::once((0, request.prompt)).chain(request.keyframes).collect();
+    }
+    r.motion_injection = request.motion_injection;
+    r.preview_every = request.preview_every;
+    Ok(r)
+}
+
+fn free_noise(options: &FreeNoiseOptions) -> Result<Option<FreeNoiseSettings>, String> {
+    if !options.enabled {
+        return Ok(None);
+    }
+    let weighting = match options.weighting.as_str() {
+        "pyramid" => Weighting::Pyramid,
+        "flat" => Weighting::Flat,
+        "sawtooth" => Weighting::DelayedReverseSawtooth,
+        other => return Err(format!("unknown FreeNoise weighting {other:?}")),
+    };
+    let noise = match options.noise.as_str() {
+        "shuffle" => NoiseType::Shuffle,
+        "repeat" => NoiseType::Repeat,
+        "random" => NoiseType::Random,
+        other => return Err(format!("unknown FreeNoise noise type {other:?}")),
+    };
+    Ok(Some(FreeNoiseSettings { window: options.window, stride: options.stride, weighting, noise, ..FreeNoiseSettings::default() }))
+}
+
+/// Resolves on the next macrotask (`setTimeout(0)`), after queued messages are handled.
+async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 async fn load(model_url: &str, device: &engine::burn::prelude::Device) -> Result<Rc<Pipeline>, String> {

@@ -4,6 +4,9 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum EngineError {
+    /// The caller asked to stop (the page's Cancel button).
+    #[error("generation cancelled")]
+    Cancelled,
     /// Reading a tensor back from the device failed (device lost, out of memory, ...).
     #[error("could not read tensor `{tensor}` back from the device: {reason}")]
     Readback { tensor: &'static str, reason: String },

@@ -16,6 +16,7 @@ pub mod image;
 pub mod nn;
 pub mod npy;
 pub mod pipeline;
+pub mod preview;
 pub mod rng;
 pub mod schedulers;
 pub mod store;

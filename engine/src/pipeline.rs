@@ -87,6 +87,8 @@ pub struct Request {
     /// The default, 8, bounds temporaries for long clips and measured faster on the CPU
     /// backend (cache-sized work); results agree with unchunked runs within 1e-5.
     pub chunk: Option<usize>,
+    /// A [`Preview`] every this many steps (0: none).
+    pub preview_every: usize,
 }
 
 impl Request {
@@ -109,16 +111,33 @@ impl Request {
             interpolation: Interpolation::Linear,
             motion_injection: false,
             chunk: Some(DEFAULT_CHUNK),
+            preview_every: 0,
         }
     }
 }
 
-/// Reported after every denoising step.
-#[derive(Clone, Copy, Debug)]
+/// Reported after every denoising step, once the step's work is done on the device.
+#[derive(Clone, Debug)]
 pub struct Progress {
     pub step: usize,
     pub steps: usize,
+    /// A cheap look at the clip so far, on the steps [`Request::preview_every`] asks for.
+    pub preview: Option<Preview>,
 }
+
+/// What a step observer tells the engine to do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Stop now: `generate_with` returns [`EngineError::Cancelled`] and drops every tensor.
+    Cancel,
+}
+
+/// An observer's answer; it may wait (a browser worker yields to its event loop here, which
+/// is what lets a Cancel message arrive mid-generation).
+pub type StepFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Flow>>>;
+
+pub use crate::preview::Preview;
 
 /// A finished generation.
 pub struct Output {
@@ -248,6 +267,16 @@ impl Pipeline {
     }
 
     pub async fn generate(&self, request: &Request, progress: &mut dyn FnMut(Progress)) -> Result<Output, EngineError> {
+        let mut observer = |p: Progress| -> StepFuture {
+            progress(p);
+            Box::pin(std::future::ready(Flow::Continue))
+        };
+        self.generate_with(request, &mut observer).await
+    }
+
+    /// [`Self::generate`] with an observer that may cancel. Each step is waited for on the
+    /// device before the observer hears of it, so progress is real time, not queue time.
+    pub async fn generate_with(&self, request: &Request, on_step: &mut dyn FnMut(Progress) -> StepFuture) -> Result<Output, EngineError> {
         let fusion = self.validate(request)?;
         let mut warnings = Vec::new();
         let guided = request.guidance > 1.0;
@@ -302,7 +331,17 @@ impl Pipeline {
                 prediction
             };
             latents = scheduler.step(prediction, index, latents);
-            progress(Progress { step: index + 1, steps: timesteps.len() });
+            let step = index + 1;
+            let preview = if request.preview_every > 0 && step % request.preview_every == 0 && step < timesteps.len() {
+                Some(Preview::from_latents(&read(latents.clone(), "preview latents").await?, shape))
+            } else {
+                // A one-value readback: waits for this step on the device (and yields there).
+                read(latents.clone().slice([0..1, 0..1, 0..1, 0..1, 0..1]), "step marker").await?;
+                None
+            };
+            if on_step(Progress { step, steps: timesteps.len(), preview: preview.flatten() }).await == Flow::Cancel {
+                return Err(EngineError::Cancelled);
+            }
         }
 
         let video = self.decode(latents.clone(), request.decode_chunk);

@@ -1,4 +1,4 @@
-//! `freenoise-train`: trains the demo model (feature `train`; `cuda` for an NVIDIA GPU).
+//! `freenoise-train`: trains the demo model (feature `train`; `gpu-train` adds a Vulkan GPU).
 //! Resumable: run it again with the same `--run` folder and it continues from the last checkpoint.
 
 use std::path::PathBuf;
@@ -6,14 +6,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use engine::burn::prelude::Device;
-use engine::train::{export_f16, Recipe, Run};
+use engine::train::{evaluate, export_f16, Recipe, Run};
 use engine::EngineError;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum DeviceArg {
     Cpu,
-    #[cfg(feature = "cuda")]
-    Cuda,
+    /// The first GPU, through Vulkan.
+    #[cfg(feature = "gpu-train")]
+    Gpu,
 }
 
 #[derive(Parser)]
@@ -45,6 +46,9 @@ struct Args {
     /// Stop cleanly (after a checkpoint) after this many seconds; run again to resume.
     #[arg(long)]
     max_seconds: Option<f64>,
+    /// Instead of training: score the run's model on this many held-out prompts (16 frames).
+    #[arg(long)]
+    evaluate: Option<usize>,
     /// Instead of training: write the run's model with f16 weights to this folder.
     #[arg(long)]
     export: Option<PathBuf>,
@@ -62,22 +66,30 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), EngineError> {
+    if let Some(count) = args.evaluate {
+        let s = evaluate(&args.run.join("model"), count)?;
+        println!("{} held-out prompts: colour {:.1}%, direction {:.1}%", s.prompts, s.colour * 100.0, s.direction * 100.0);
+        return Ok(());
+    }
     if let Some(target) = &args.export {
         return export_f16(&args.run.join("model"), target);
     }
-    let mut recipe = Recipe::default();
-    recipe.vae_steps = args.vae_steps.unwrap_or(recipe.vae_steps);
-    recipe.denoise_steps = args.denoise_steps.unwrap_or(recipe.denoise_steps);
-    recipe.clips_per_batch = args.clips_per_batch.unwrap_or(recipe.clips_per_batch);
-    recipe.checkpoint_every = args.checkpoint_every.unwrap_or(recipe.checkpoint_every);
-    recipe.log_every = args.log_every.unwrap_or(recipe.log_every);
-    recipe.vae_batch_frames = args.vae_batch_frames.unwrap_or(recipe.vae_batch_frames);
     let device = match args.device {
         DeviceArg::Cpu => Device::flex(),
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => Device::cuda(0),
+        #[cfg(feature = "gpu-train")]
+        DeviceArg::Gpu => Device::vulkan(engine::burn::prelude::DeviceKind::DiscreteGpu(0)),
     };
-    let mut run = Run::open(&args.run, recipe, &args.tokenizer, device)?;
+    let mut run = Run::open(&args.run, Recipe::default(), &args.tokenizer, device)?;
+    // Flags given override the recipe (a new run's defaults or a resumed run's saved values):
+    // step counts to train longer, batch size and logging when a run moves between machines.
+    let r = &mut run.recipe;
+    r.vae_steps = args.vae_steps.unwrap_or(r.vae_steps);
+    r.denoise_steps = args.denoise_steps.unwrap_or(r.denoise_steps);
+    r.clips_per_batch = args.clips_per_batch.unwrap_or(r.clips_per_batch);
+    r.vae_batch_frames = args.vae_batch_frames.unwrap_or(r.vae_batch_frames);
+    r.checkpoint_every = args.checkpoint_every.unwrap_or(r.checkpoint_every);
+    r.log_every = args.log_every.unwrap_or(r.log_every);
+    run.save_recipe()?;
     run.deadline = args.max_seconds.map(|s| std::time::Instant::now() + std::time::Duration::from_secs_f64(s));
     run.train()
 }

@@ -128,15 +128,17 @@ impl ClipSpec {
 
     /// The clip as `[FRAMES, 3, SIZE, SIZE]` values in 0..1.
     pub fn render(&self) -> Vec<f32> {
-        let frame_len = 3 * SIZE * SIZE;
-        let mut out = vec![0.0; FRAMES * frame_len];
-        for (f, frame) in out.chunks_mut(frame_len).enumerate() {
-            fill_background(frame, SIZE, BACKGROUNDS[self.background]);
-            for o in &self.objects {
-                draw(frame, SIZE, SHAPES[o.shape], o.pose(f), COLOURS[o.colour].rgb);
-            }
+        (0..FRAMES).flat_map(|f| self.render_frame(f)).collect()
+    }
+
+    /// Frame `f` as `[3, SIZE, SIZE]` values in 0..1.
+    pub fn render_frame(&self, f: usize) -> Vec<f32> {
+        let mut frame = vec![0.0; 3 * SIZE * SIZE];
+        fill_background(&mut frame, SIZE, BACKGROUNDS[self.background]);
+        for o in &self.objects {
+            draw(&mut frame, SIZE, SHAPES[o.shape], o.pose(f), COLOURS[o.colour].rgb);
         }
-        out
+        frame
     }
 }
 

@@ -5,27 +5,41 @@ use crate::rng::SplitMix64;
 
 const FRAME: usize = 3 * SIZE * SIZE;
 
-/// `[frames, 3, SIZE, SIZE]` in [-1, 1]: frames drawn from fresh training clips, four per clip.
+/// `[count, 3, SIZE, SIZE]` in [-1, 1]: single frames of fresh training clips.
 pub fn frames(rng: &mut SplitMix64, count: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(count * FRAME);
-    while out.len() < count * FRAME {
-        let clip = ClipSpec::sample(rng, Split::Train).render();
-        for _ in 0..4.min(count - out.len() / FRAME) {
-            let f = (rng.next_u64() % FRAMES as u64) as usize;
-            out.extend(clip[f * FRAME..(f + 1) * FRAME].iter().map(|v| v * 2.0 - 1.0));
-        }
-    }
-    out
+    let seeds: Vec<u64> = (0..count).map(|_| rng.next_u64()).collect();
+    parallel(&seeds, |seed| {
+        let mut rng = SplitMix64::new(seed);
+        let spec = ClipSpec::sample(&mut rng, Split::Train);
+        let f = (rng.next_u64() % FRAMES as u64) as usize;
+        spec.render_frame(f).into_iter().map(|v| v * 2.0 - 1.0).collect::<Vec<f32>>()
+    })
+    .concat()
 }
 
 /// `clips` training clips: pixels `[clips·FRAMES, 3, SIZE, SIZE]` in [-1, 1] and captions.
+/// Clips are drawn from per-clip seeds and rendered on all cores (the GPU would wait otherwise).
 pub fn clips(rng: &mut SplitMix64, clips: usize) -> (Vec<f32>, Vec<String>) {
+    let seeds: Vec<u64> = (0..clips).map(|_| rng.next_u64()).collect();
+    let rendered = parallel(&seeds, |seed| {
+        let spec = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train);
+        (spec.render().into_iter().map(|v| v * 2.0 - 1.0).collect::<Vec<f32>>(), spec.caption())
+    });
     let mut pixels = Vec::with_capacity(clips * FRAMES * FRAME);
     let mut captions = Vec::with_capacity(clips);
-    for _ in 0..clips {
-        let spec = ClipSpec::sample(rng, Split::Train);
-        pixels.extend(spec.render().into_iter().map(|v| v * 2.0 - 1.0));
-        captions.push(spec.caption());
+    for (clip, caption) in rendered {
+        pixels.extend(clip);
+        captions.push(caption);
     }
     (pixels, captions)
+}
+
+/// `work` on every seed, spread over the machine's cores, results in seed order.
+pub fn parallel<T: Send>(seeds: &[u64], work: impl Fn(u64) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(seeds.len().max(1));
+    let per = seeds.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = seeds.chunks(per.max(1)).map(|chunk| scope.spawn(|| chunk.iter().map(|&s| work(s)).collect::<Vec<T>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("batch worker panicked")).collect()
+    })
 }

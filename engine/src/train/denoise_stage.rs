@@ -49,21 +49,26 @@ impl Batcher<'_> {
             .map_err(|e| EngineError::Readback { tensor: "training latents", reason: format!("{e:?}") })?;
         let per_clip = channels * FRAMES * h * w;
         let mut ids = Vec::with_capacity(clips * 77);
-        let mut noisy = Vec::with_capacity(latents.len());
-        let mut noise = Vec::with_capacity(latents.len());
         let mut timesteps = Vec::with_capacity(clips);
-        for (clip, caption) in captions.iter().enumerate() {
+        let mut seeds = Vec::with_capacity(clips);
+        for caption in &captions {
             let prompt = if rng.next_f64() < self.uncond_share { "" } else { caption.as_str() };
             ids.extend(self.tokenizer.encode(prompt)?.ids.iter().map(|&id| id as i64));
-            let t = (rng.next_u64() % self.alphas_cumprod.len() as u64) as usize;
-            let (signal, spread) = (self.alphas_cumprod[t].sqrt() as f32, (1.0 - self.alphas_cumprod[t]).sqrt() as f32);
-            timesteps.push(t as f32);
-            for &x0 in &latents[clip * per_clip..(clip + 1) * per_clip] {
-                let e = rng.normal();
-                noise.push(e);
-                noisy.push(signal * x0 + spread * e);
-            }
+            timesteps.push((rng.next_u64() % self.alphas_cumprod.len() as u64) as usize);
+            seeds.push(rng.next_u64());
         }
+        // Per-clip noise from per-clip seeds, drawn on all cores.
+        let noise: Vec<f32> = batch::parallel(&seeds, |seed| SplitMix64::new(seed).normals(per_clip)).concat();
+        let noisy: Vec<f32> = latents
+            .iter()
+            .zip(&noise)
+            .enumerate()
+            .map(|(i, (&x0, &e))| {
+                let t = timesteps[i / per_clip];
+                self.alphas_cumprod[t].sqrt() as f32 * x0 + (1.0 - self.alphas_cumprod[t]).sqrt() as f32 * e
+            })
+            .collect();
+        let timesteps: Vec<f32> = timesteps.into_iter().map(|t| t as f32).collect();
         Ok(Inputs { ids, noisy, noise, timesteps, latent_shape: [clips, channels, FRAMES, h, w] })
     }
 }

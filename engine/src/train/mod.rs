@@ -3,6 +3,7 @@
 
 mod batch;
 mod denoise_stage;
+mod evaluate;
 mod export;
 mod model_dir;
 mod parts;
@@ -10,6 +11,7 @@ mod recipe;
 mod run;
 mod vae_stage;
 
+pub use evaluate::{evaluate, Scores};
 pub use export::export_f16;
 pub use model_dir::ModelDir;
 pub use recipe::Recipe;

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -48,15 +48,13 @@ pub struct Run {
 }
 
 impl Run {
-    /// Opens `folder`, resuming if it holds a run (its recipe wins over `recipe`, except for
-    /// the step counts, which may be raised to train longer).
+    /// Opens `folder`, resuming if it holds a run (then its saved recipe wins over `recipe`;
+    /// the caller may change the result and [`Self::save_recipe`]).
     pub fn open(folder: &Path, recipe: Recipe, tokenizer: &Path, device: Device) -> Result<Self, EngineError> {
         std::fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
         let dir = ModelDir::new(folder);
         let (recipe, state) = if dir.has("recipe.json") {
-            let mut saved: Recipe = json(&dir.read_text("recipe.json")?, "recipe.json")?;
-            saved.vae_steps = saved.vae_steps.max(recipe.vae_steps);
-            saved.denoise_steps = saved.denoise_steps.max(recipe.denoise_steps);
+            let saved: Recipe = json(&dir.read_text("recipe.json")?, "recipe.json")?;
             let state = if dir.has("state.json") { json(&dir.read_text("state.json")?, "state.json")? } else { State::default() };
             (saved, state)
         } else {
@@ -86,6 +84,11 @@ impl Run {
         Ok(())
     }
 
+    /// Writes the recipe (after a caller changed batch size or logging of a resumed run).
+    pub fn save_recipe(&self) -> Result<(), EngineError> {
+        ModelDir::new(&self.folder).write("recipe.json", serde_json::to_string_pretty(&self.recipe).expect("serialises").as_bytes())
+    }
+
     fn save_state(&self) -> Result<(), EngineError> {
         ModelDir::new(&self.folder).write("state.json", serde_json::to_string_pretty(&self.state).expect("serialises").as_bytes())
     }
@@ -100,8 +103,11 @@ impl Run {
         if self.state.vae_step < self.recipe.vae_steps {
             return Ok(()); // out of time
         }
-        if self.state.scaling_factor.is_none() {
-            self.measure_scale()?;
+        match self.state.scaling_factor {
+            None => self.measure_scale()?,
+            // Configs and tokenizer again: a checkpoint brought from another machine may have
+            // only its weights.
+            Some(scaling) => self.model_dir().write_configs(scaling, &self.tokenizer_source)?,
         }
         self.train_denoiser()
     }
@@ -116,7 +122,7 @@ impl Run {
         let mut optimizer = AdamWConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
         let optimizer_file = self.folder.join("vae_optimizer.bpk");
         if resume {
-            optimizer = optimizer.load(&optimizer_file).map_err(|e| EngineError::Io { path: optimizer_file.display().to_string(), reason: e.to_string() })?;
+            optimizer = load_optimizer(optimizer, &optimizer_file)?;
         }
         let (mut total, mut recon, mut count) = (0.0, 0.0, 0);
         while self.state.vae_step < self.recipe.vae_steps {
@@ -190,7 +196,7 @@ impl Run {
         let mut optimizer = AdamWConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
         let optimizer_file = self.folder.join("denoiser_optimizer.bpk");
         if resume {
-            optimizer = optimizer.load(&optimizer_file).map_err(|e| EngineError::Io { path: optimizer_file.display().to_string(), reason: e.to_string() })?;
+            optimizer = load_optimizer(optimizer, &optimizer_file)?;
         }
         let (mut total, mut count) = (0.0, 0);
         while self.state.denoise_step < self.recipe.denoise_steps {
@@ -222,6 +228,16 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// The saved optimizer state, or a fresh one (with a notice) when the checkpoint has only
+/// weights — a model trained elsewhere whose moments did not travel.
+fn load_optimizer(optimizer: ModuleOptimizer, file: &Path) -> Result<ModuleOptimizer, EngineError> {
+    if !file.exists() {
+        println!("no optimizer state at {}: continuing with fresh AdamW moments", file.display());
+        return Ok(optimizer);
+    }
+    optimizer.load(file).map_err(|e| EngineError::Io { path: file.display().to_string(), reason: e.to_string() })
 }
 
 fn scalar(t: Tensor<1>) -> Result<f64, EngineError> {

@@ -7,6 +7,12 @@ export class GeneratePage {
     this.steps = page.getByRole('spinbutton', { name: 'Steps' });
     this.seed = page.getByRole('spinbutton', { name: 'Seed' });
     this.generate = page.getByRole('button', { name: 'Generate' });
+    this.cancel = page.getByRole('button', { name: 'Cancel' });
+    this.progress = page.getByRole('progressbar', { name: 'Generation progress' });
+    this.preview = page.getByRole('img', { name: 'Preview' });
+    this.advanced = page.getByText('Advanced');
+    this.window = page.getByRole('spinbutton', { name: 'Window' });
+    this.stride = page.getByRole('spinbutton', { name: 'Stride' });
     this.status = page.getByRole('status');
     this.clip = page.getByRole('img', { name: 'Generated clip' });
   }
@@ -28,12 +34,25 @@ export class GeneratePage {
 
   async waitForEnd(timeout = 300_000) {
     await this.page.waitForFunction(
-      () => /^(Done|Generation failed|Something went wrong|Could not)/.test(
+      () => /^(Done|Cancelled|Generation failed|Something went wrong|Could not|Stopped)/.test(
         document.querySelector('[role=status]')?.textContent ?? ''),
       null,
       { timeout },
     );
     return this.status.textContent();
+  }
+
+  /** Waits until the worker has reported at least `step` finished denoising steps. */
+  async waitForStep(step, timeout = 300_000) {
+    await this.page.waitForFunction(
+      (wanted) => Number(document.querySelector('progress[aria-label="Generation progress"]')?.value ?? 0) >= wanted,
+      step,
+      { timeout },
+    );
+  }
+
+  async problems() {
+    return this.page.locator('.problems li').allTextContents();
   }
 
   async frameCount() {

@@ -1,0 +1,86 @@
+//! The page's end of the worker: starts it, holds requests until it says Ready, and hands every
+//! message it sends to one handler.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+use crate::protocol::{decode, encode, FromWorker, ToWorker};
+
+/// A decoded message and the bytes that came beside it (frames for Preview and Done).
+pub type Handler = Rc<dyn Fn(Result<FromWorker, String>, Option<Vec<u8>>)>;
+
+#[derive(Clone)]
+pub struct Client {
+    worker: Rc<RefCell<Option<Worker>>>,
+    ready: Rc<Cell<bool>>,
+    pending: Rc<RefCell<Vec<String>>>,
+    handler: Handler,
+}
+
+impl Client {
+    pub fn new(handler: Handler) -> Self {
+        Self { worker: Rc::default(), ready: Rc::default(), pending: Rc::default(), handler }
+    }
+
+    /// Sends a message, starting the worker on first use.
+    pub fn send(&self, message: &ToWorker) -> Result<(), String> {
+        if self.worker.borrow().is_none() {
+            *self.worker.borrow_mut() = Some(self.start()?);
+        }
+        let text = encode(message);
+        match self.worker.borrow().as_ref() {
+            Some(w) if self.ready.get() => w.post_message(&text.into()).map_err(|e| format!("{e:?}")),
+            _ => {
+                self.pending.borrow_mut().push(text);
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the worker (and everything it holds on the GPU); the next send starts a fresh one.
+    pub fn restart(&self) {
+        if let Some(w) = self.worker.borrow_mut().take() {
+            w.terminate();
+        }
+        self.ready.set(false);
+        self.pending.borrow_mut().clear();
+    }
+
+    fn start(&self) -> Result<Worker, String> {
+        let worker = Worker::new("./worker_loader.js").map_err(|e| format!("{e:?}"))?;
+        let (ready, pending, handler, slot) = (self.ready.clone(), self.pending.clone(), self.handler.clone(), self.worker.clone());
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let data = event.data();
+            let json = js_sys::Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let message = decode::<FromWorker>(&json);
+            if message == Ok(FromWorker::Ready) {
+                ready.set(true);
+                if let Some(w) = slot.borrow().as_ref() {
+                    for text in pending.borrow_mut().drain(..) {
+                        let _ = w.post_message(&text.into());
+                    }
+                }
+                return;
+            }
+            let bytes = js_sys::Reflect::get(&data, &"pixels".into())
+                .ok()
+                .filter(|v| !v.is_undefined())
+                .map(|p| js_sys::Uint8Array::new(&p).to_vec());
+            handler(message, bytes);
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget(); // lives as long as the page
+        // A panic in the worker's wasm surfaces here: say so instead of waiting forever.
+        let handler = self.handler.clone();
+        let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+            handler(Err(format!("the generator crashed ({})", event.message())), None)
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        Ok(worker)
+    }
+}

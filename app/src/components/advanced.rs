@@ -1,0 +1,67 @@
+//! The Advanced section: FreeNoise's window, stride, weighting and noise, and the multi-prompt
+//! editor (keyframe rows) with motion injection.
+
+use leptos::prelude::*;
+
+use super::field::NumberField;
+use super::settings::{KeyframeRow, Settings};
+
+#[component]
+pub fn Advanced(settings: Settings) -> impl IntoView {
+    let next_id = StoredValue::new(0usize);
+    let add_row = move |_| {
+        let id = next_id.get_value();
+        next_id.set_value(id + 1);
+        let frames: usize = settings.frames.get_untracked().trim().parse().unwrap_or(16);
+        let row = KeyframeRow { id, frame: RwSignal::new((frames / 2).to_string()), prompt: RwSignal::new(String::new()) };
+        settings.keyframes.update(|rows| rows.push(row));
+    };
+    view! {
+        <details class="advanced">
+            <summary>"Advanced"</summary>
+            <fieldset>
+                <legend>"FreeNoise (clips longer than the window)"</legend>
+                <label class="check">
+                    <input type="checkbox" prop:checked=settings.free_noise on:change=move |ev| settings.free_noise.set(event_target_checked(&ev)) />
+                    "Use FreeNoise"
+                </label>
+                <div class="settings">
+                    <NumberField label="Window" value=settings.window min="1" step="1" />
+                    <NumberField label="Stride" value=settings.stride min="1" step="1" />
+                    <label>"Weighting"
+                        <select prop:value=settings.weighting on:change=move |ev| settings.weighting.set(event_target_value(&ev))>
+                            <option value="pyramid">"Pyramid"</option>
+                            <option value="flat">"Flat"</option>
+                            <option value="sawtooth">"Delayed reverse sawtooth"</option>
+                        </select>
+                    </label>
+                    <label>"Noise"
+                        <select prop:value=settings.noise on:change=move |ev| settings.noise.set(event_target_value(&ev))>
+                            <option value="shuffle">"Shuffled windows"</option>
+                            <option value="repeat">"Repeated window"</option>
+                            <option value="random">"Independent"</option>
+                        </select>
+                    </label>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"More prompts (the main prompt starts at frame 0)"</legend>
+                <For each=move || settings.keyframes.get() key=|row| row.id let:row>
+                    <div class="keyframe">
+                        <NumberField label="At frame" value=row.frame min="1" step="1" />
+                        <label class="grow">"Prompt from this frame"
+                            <input type="text" prop:value=row.prompt on:input=move |ev| row.prompt.set(event_target_value(&ev)) />
+                        </label>
+                        <button type="button" class="secondary" aria-label=format!("Remove keyframe {}", row.id + 1)
+                            on:click=move |_| settings.keyframes.update(|rows| rows.retain(|r| r.id != row.id))>"Remove"</button>
+                    </div>
+                </For>
+                <button type="button" class="secondary" on:click=add_row>"Add keyframe prompt"</button>
+                <label class="check">
+                    <input type="checkbox" prop:checked=settings.motion_injection on:change=move |ev| settings.motion_injection.set(event_target_checked(&ev)) />
+                    "Motion injection"
+                </label>
+            </fieldset>
+        </details>
+    }
+}

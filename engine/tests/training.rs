@@ -1,0 +1,52 @@
+//! The trainer end to end on the CPU, a few steps only: it saves a diffusers-layout pipeline
+//! that the engine's ordinary loader reads, resumes where it stopped, and exports f16 weights.
+#![cfg(feature = "train")]
+
+use std::path::PathBuf;
+
+use engine::pipeline::Pipeline;
+use engine::store::DirStore;
+use engine::train::{export_f16, Recipe, Run};
+use engine::Backend;
+
+fn tokenizer() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tiny-mid/tokenizer")
+}
+
+fn open(folder: &std::path::Path, vae_steps: usize, denoise_steps: usize) -> Run {
+    let mut run = Run::open(folder, Recipe::default(), &tokenizer(), Backend::cpu_device()).unwrap();
+    let r = &mut run.recipe;
+    (r.vae_steps, r.denoise_steps, r.vae_batch_frames, r.clips_per_batch, r.checkpoint_every, r.log_every) = (vae_steps, denoise_steps, 2, 1, 1, 1);
+    run.save_recipe().unwrap();
+    run
+}
+
+#[test]
+fn trains_saves_resumes_and_exports() {
+    let folder = std::env::temp_dir().join(format!("freenoise-train-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+
+    open(&folder, 1, 1).train().unwrap();
+    let first = std::fs::read(folder.join("model/unet/diffusion_pytorch_model.safetensors")).unwrap();
+
+    // A second session continues from the checkpoint instead of starting over.
+    let mut resumed = open(&folder, 1, 2);
+    assert_eq!((resumed.state.vae_step, resumed.state.denoise_step), (1, 1));
+    resumed.train().unwrap();
+    assert_eq!(resumed.state.denoise_step, 2);
+    let second = std::fs::read(folder.join("model/unet/diffusion_pytorch_model.safetensors")).unwrap();
+    assert_ne!(first, second, "the resumed step changed the weights");
+    let losses = std::fs::read_to_string(folder.join("losses.csv")).unwrap();
+    assert_eq!(losses.lines().filter(|l| l.starts_with("denoise,")).count(), 2, "{losses}");
+
+    // What was saved is an ordinary diffusers pipeline folder, and so is the f16 export.
+    let device = Backend::cpu_device();
+    Pipeline::load(&DirStore::new(folder.join("model")).unwrap(), None, &device).unwrap();
+    let exported = folder.join("export");
+    export_f16(&folder.join("model"), &exported).unwrap();
+    Pipeline::load(&DirStore::new(&exported).unwrap(), None, &device).unwrap();
+    let f32_size = std::fs::metadata(folder.join("model/unet/diffusion_pytorch_model.safetensors")).unwrap().len();
+    let f16_size = std::fs::metadata(exported.join("unet/diffusion_pytorch_model.safetensors")).unwrap().len();
+    assert!(f16_size * 2 < f32_size + 4096, "f16 export is half the size: {f16_size} vs {f32_size}");
+    std::fs::remove_dir_all(&folder).unwrap();
+}

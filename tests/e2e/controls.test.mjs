@@ -1,0 +1,81 @@
+// The controls around generation: progress with a live preview, Cancel, and validation as the
+// user types. The bundled tiny model on the CPU fallback keeps these quick.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { serveDirectory } from './support/server.mjs';
+import { launch } from './support/browser.mjs';
+import { GeneratePage } from './pages/generate-page.mjs';
+
+const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
+
+let server;
+before(async () => { server = await serveDirectory(DIST); });
+after(() => server?.close());
+
+async function withPage(options, body) {
+  const browser = await launch(options);
+  try {
+    const page = new GeneratePage(await browser.newPage());
+    await page.open(server.url);
+    await body(page);
+    assert.deepEqual(page.errors, [], 'the page threw');
+  } finally {
+    await browser.close();
+  }
+}
+
+test('Progress shows step i/N with timings and a live preview, then the clip plays', async () => {
+  await withPage({ webgpu: false }, async (page) => {
+    await page.start({ prompt: 'a red circle moving left', frames: 8, steps: 10, seed: 1 });
+    await page.waitForStep(2);
+    assert.equal(await page.progress.getAttribute('max'), '10');
+    const text = await page.page.locator('.progress-text').textContent();
+    assert.match(text, /^Step \d+\/10 · [\d.]+ s elapsed · about \d+ s left$/);
+    // A preview every 2 steps (steps / 5): frames at latent resolution (64 px / 8).
+    await page.page.waitForFunction(() => document.querySelector('canvas[aria-label="Preview"]')?.dataset.frameCount === '8');
+    assert.equal(await page.preview.evaluate((c) => c.width), 8);
+    const status = await page.waitForEnd();
+    assert.match(status, /^Done /, status);
+    assert.equal(await page.frameCount(), 8);
+    assert.equal(await page.progress.isVisible(), false, 'the bar goes away when done');
+  });
+});
+
+test('Cancel stops within a step, and the next clip still generates', async () => {
+  await withPage({ webgpu: false }, async (page) => {
+    await page.start({ prompt: 'a blue square moving up', frames: 8, steps: 200, seed: 2 });
+    await page.waitForStep(1);
+    await page.cancel.click();
+    const status = await page.waitForEnd(60_000);
+    const match = status.match(/^Cancelled after step (\d+)\.$/);
+    assert.ok(match, `status line: ${status}`);
+    assert.ok(Number(match[1]) < 20, `stopped at step ${match[1]} of 200`);
+    assert.equal(await page.generate.isDisabled(), false);
+    await page.start({ prompt: 'a blue square moving up', frames: 8, steps: 2, seed: 2 });
+    assert.match(await page.waitForEnd(), /^Done /);
+  });
+});
+
+test('Settings are checked as the user types, with the reason shown', async () => {
+  await withPage({ webgpu: false }, async (page) => {
+    await page.prompt.fill('a green star spinning');
+    assert.equal(await page.generate.isDisabled(), false);
+    await page.advanced.click();
+    await page.stride.fill('20');
+    assert.ok((await page.problems()).some((p) => /stride must be between 1 and the window \(16\)/.test(p)), await page.problems());
+    assert.equal(await page.generate.isDisabled(), true);
+    await page.stride.fill('4');
+    await page.frames.fill('0');
+    assert.ok((await page.problems()).some((p) => /Frames must be between 1/.test(p)));
+    await page.frames.fill('32');
+    await page.page.getByRole('button', { name: 'Add keyframe prompt' }).click();
+    assert.ok((await page.problems()).some((p) => /empty/.test(p)), await page.problems());
+    await page.page.getByRole('textbox', { name: 'Prompt from this frame' }).fill('a green star moving up');
+    assert.deepEqual(await page.problems(), []);
+    assert.equal(await page.generate.isDisabled(), false);
+    // The dice button fills in a concrete random seed.
+    await page.page.getByRole('button', { name: 'Random seed' }).click();
+    assert.match(await page.seed.inputValue(), /^\d+$/);
+  });
+});
