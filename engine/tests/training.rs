@@ -47,6 +47,7 @@ fn trains_saves_resumes_and_exports() {
     Pipeline::load(&DirStore::new(&exported).unwrap(), None, &device).unwrap();
     let f32_size = std::fs::metadata(folder.join("model/unet/diffusion_pytorch_model.safetensors")).unwrap().len();
     let f16_size = std::fs::metadata(exported.join("unet/diffusion_pytorch_model.safetensors")).unwrap().len();
-    assert!(f16_size * 2 < f32_size + 4096, "f16 export is half the size: {f16_size} vs {f32_size}");
+    // Half the data; the JSON header is the same size in both.
+    assert!((f16_size as f64) < f32_size as f64 * 0.52, "f16 export is about half the size: {f16_size} vs {f32_size}");
     std::fs::remove_dir_all(&folder).unwrap();
 }

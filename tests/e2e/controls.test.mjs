@@ -69,9 +69,9 @@ test('Settings are checked as the user types, with the reason shown', async () =
     await page.frames.fill('0');
     assert.ok((await page.problems()).some((p) => /Frames must be between 1/.test(p)));
     await page.frames.fill('32');
-    await page.page.getByRole('button', { name: 'Add keyframe prompt' }).click();
+    await page.page.getByRole('button', { name: 'Add keyframe' }).click();
     assert.ok((await page.problems()).some((p) => /empty/.test(p)), await page.problems());
-    await page.page.getByRole('textbox', { name: 'Prompt from this frame' }).fill('a green star moving up');
+    await page.page.getByRole('textbox', { name: 'Description from this frame' }).fill('a green star moving up');
     assert.deepEqual(await page.problems(), []);
     assert.equal(await page.generate.isDisabled(), false);
     // The dice button fills in a concrete random seed.

@@ -45,18 +45,18 @@ pub fn Advanced(settings: Settings) -> impl IntoView {
                 </div>
             </fieldset>
             <fieldset>
-                <legend>"More prompts (the main prompt starts at frame 0)"</legend>
+                <legend>"Multi-prompt: more descriptions (the main one starts at frame 0)"</legend>
                 <For each=move || settings.keyframes.get() key=|row| row.id let:row>
                     <div class="keyframe">
                         <NumberField label="At frame" value=row.frame min="1" step="1" />
-                        <label class="grow">"Prompt from this frame"
+                        <label class="grow">"Description from this frame"
                             <input type="text" prop:value=row.prompt on:input=move |ev| row.prompt.set(event_target_value(&ev)) />
                         </label>
                         <button type="button" class="secondary" aria-label=format!("Remove keyframe {}", row.id + 1)
                             on:click=move |_| settings.keyframes.update(|rows| rows.retain(|r| r.id != row.id))>"Remove"</button>
                     </div>
                 </For>
-                <button type="button" class="secondary" on:click=add_row>"Add keyframe prompt"</button>
+                <button type="button" class="secondary" on:click=add_row>"Add keyframe"</button>
                 <label class="check">
                     <input type="checkbox" prop:checked=settings.motion_injection on:change=move |ev| settings.motion_injection.set(event_target_checked(&ev)) />
                     "Motion injection"

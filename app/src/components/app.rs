@@ -119,7 +119,8 @@ pub fn App() -> impl IntoView {
                 <textarea id="prompt" rows="3" placeholder="a red circle moving left on a black background"
                     prop:value=settings.prompt on:input=move |ev| settings.prompt.set(event_target_value(&ev))></textarea>
                 <Suggestions prompt=settings.prompt />
-                <label for="negative">"Negative prompt"</label>
+                // Not "Negative prompt": the main box must be the only one whose name contains "Prompt".
+                <label for="negative">"Negative (what to avoid)"</label>
                 <textarea id="negative" rows="1" placeholder="what the clip should not show"
                     prop:value=settings.negative on:input=move |ev| settings.negative.set(event_target_value(&ev))></textarea>
                 <div class="settings">
