@@ -130,7 +130,7 @@ pub fn App() -> impl IntoView {
                     <div class="seed">
                         <NumberField label="Seed" value=settings.seed min="-1" step="1" />
                         <button type="button" class="icon" aria-label="Random seed" title="Random seed (-1 draws a new one per clip)"
-                            on:click=move |_| settings.seed.set(random_seed().to_string())>"🎲"</button>
+                            on:click=move |_| settings.seed.set(random_seed().to_string())>"Random"</button>
                     </div>
                     <NumberField label="FPS" value=settings.fps min="1" step="1" />
                     <NumberField label="Size" value=settings.size min="8" step="8" />

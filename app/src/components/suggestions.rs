@@ -1,4 +1,4 @@
-//! Prompt suggestions: the words the bundled demo model was trained on, as one-click examples.
+//! Prompt suggestions: the words the demo model is trained on, as one-click examples.
 
 use engine::dataset::vocab::{BACKGROUNDS, COLOURS, MOTIONS, SHAPES};
 use leptos::prelude::*;
@@ -13,7 +13,7 @@ pub fn Suggestions(prompt: RwSignal<String>) -> impl IntoView {
     ];
     let words = |items: Vec<String>| items.join(", ");
     let vocabulary = format!(
-        "The demo model knows colours ({}), shapes ({}), motions ({}) and backgrounds ({}).",
+        "The demo model is trained on colours ({}), shapes ({}), motions ({}) and backgrounds ({}).",
         words(COLOURS.iter().map(|c| c.name.to_string()).collect()),
         words(SHAPES.iter().map(|s| s.name().to_string()).collect()),
         words(MOTIONS.iter().map(|m| m.words()).collect()),
