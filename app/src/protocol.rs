@@ -88,31 +88,3 @@ pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
     }
     Ok(envelope.message)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_round_trip_and_versions_are_checked() {
-        let request = GenerateRequest {
-            model_url: "m/".into(),
-            prompt: "p".into(),
-            negative: String::new(),
-            frames: 64,
-            size: 64,
-            steps: 10,
-            guidance: 5.0,
-            seed: 3,
-            free_noise: FreeNoiseOptions::default(),
-            keyframes: vec![(32, "q".into())],
-            motion_injection: true,
-            preview_every: 2,
-        };
-        let text = encode(&ToWorker::Generate(request.clone()));
-        assert_eq!(decode::<ToWorker>(&text), Ok(ToWorker::Generate(request)));
-        assert_eq!(decode::<ToWorker>(&encode(&ToWorker::Cancel)), Ok(ToWorker::Cancel));
-        let old = text.replace("\"version\":2", "\"version\":1");
-        assert!(decode::<ToWorker>(&old).unwrap_err().contains("reload the page"));
-    }
-}
