@@ -4,8 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { serveDirectory } from './support/server.mjs';
-import { launch } from './support/browser.mjs';
-import { GeneratePage } from './pages/generate-page.mjs';
+import { withPage } from './support/session.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 
@@ -13,20 +12,9 @@ let server;
 before(async () => { server = await serveDirectory(DIST); });
 after(() => server?.close());
 
-async function withPage(options, body) {
-  const browser = await launch(options);
-  try {
-    const page = new GeneratePage(await browser.newPage());
-    await page.open(server.url);
-    await body(page);
-    assert.deepEqual(page.errors, [], 'the page threw');
-  } finally {
-    await browser.close();
-  }
-}
 
 test('Progress shows step i/N with timings and a live preview, then the clip plays', async () => {
-  await withPage({ webgpu: false }, async (page) => {
+  await withPage(server.url, { webgpu: false }, async (page) => {
     await page.start({ prompt: 'a red circle moving left', frames: 8, steps: 10, seed: 1 });
     await page.waitForStep(2);
     assert.equal(await page.progress.getAttribute('max'), '10');
@@ -43,7 +31,7 @@ test('Progress shows step i/N with timings and a live preview, then the clip pla
 });
 
 test('Cancel stops within a step, and the next clip still generates', async () => {
-  await withPage({ webgpu: false }, async (page) => {
+  await withPage(server.url, { webgpu: false }, async (page) => {
     await page.start({ prompt: 'a blue square moving up', frames: 8, steps: 200, seed: 2 });
     await page.waitForStep(1);
     await page.cancel.click();
@@ -58,7 +46,7 @@ test('Cancel stops within a step, and the next clip still generates', async () =
 });
 
 test('Settings are checked as the user types, with the reason shown', async () => {
-  await withPage({ webgpu: false }, async (page) => {
+  await withPage(server.url, { webgpu: false }, async (page) => {
     await page.prompt.fill('a green star spinning');
     assert.equal(await page.generate.isDisabled(), false);
     await page.advanced.click();

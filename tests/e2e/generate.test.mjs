@@ -4,9 +4,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { serveDirectory } from './support/server.mjs';
-import { launch, ARTIFACTS } from './support/browser.mjs';
+import { ARTIFACTS } from './support/browser.mjs';
 import { nativeClip } from './support/reference.mjs';
-import { GeneratePage } from './pages/generate-page.mjs';
+import { withPage } from './support/session.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const REQUEST = { prompt: 'a red fox running through snow', frames: 8, steps: 2, seed: 3 };
@@ -39,20 +39,9 @@ function spread(values) {
   return Math.max(...values) - Math.min(...values);
 }
 
-async function withPage(options, body) {
-  const browser = await launch(options);
-  try {
-    const page = new GeneratePage(await browser.newPage());
-    await page.open(server.url);
-    await body(page);
-    assert.deepEqual(page.errors, [], 'the page threw');
-  } finally {
-    await browser.close();
-  }
-}
 
 test('Generate runs the model on WebGPU in a worker and plays the clip', async () => {
-  await withPage({ webgpu: true }, async (page) => {
+  await withPage(server.url, { webgpu: true }, async (page) => {
     await page.start(REQUEST);
     // The engine runs in a worker: the prompt box keeps accepting typing meanwhile.
     await page.prompt.pressSequentially(' at dawn');
@@ -70,7 +59,7 @@ test('Generate runs the model on WebGPU in a worker and plays the clip', async (
 });
 
 test('Without WebGPU the page says so and falls back to the CPU', async () => {
-  await withPage({ webgpu: false }, async (page) => {
+  await withPage(server.url, { webgpu: false }, async (page) => {
     await page.start(REQUEST);
     const status = await page.waitForEnd();
     assert.match(status, /on the CPU/, `status line: ${status}`);
@@ -80,7 +69,7 @@ test('Without WebGPU the page says so and falls back to the CPU', async () => {
 });
 
 test('An empty prompt cannot be generated and the page says why', async () => {
-  await withPage({ webgpu: true }, async (page) => {
+  await withPage(server.url, { webgpu: true }, async (page) => {
     assert.equal(await page.generate.isDisabled(), true);
     await page.prompt.fill('   ');
     assert.equal(await page.generate.isDisabled(), true);
