@@ -10,7 +10,7 @@ pub mod vocab;
 
 pub use render::Pose;
 use render::{draw, fill_background};
-use vocab::{drawable, held_out, Background, Direction, Motion, Shape, BACKGROUNDS, COLOURS, MOTIONS, SHAPES};
+use vocab::{drawable, held_out, Direction, Motion, BACKGROUNDS, COLOURS, MOTIONS, SHAPES};
 
 use crate::rng::SplitMix64;
 
@@ -185,14 +185,4 @@ impl EvalPrompt {
             BACKGROUNDS[self.background].name()
         )
     }
-}
-
-/// Every shape and background word, for the page's prompt suggestions.
-pub fn vocabulary() -> (Vec<&'static str>, Vec<&'static str>, Vec<String>, Vec<&'static str>) {
-    (
-        COLOURS.iter().map(|c| c.name).collect(),
-        SHAPES.iter().map(|s: &Shape| s.name()).collect(),
-        MOTIONS.iter().map(|m| m.words()).collect(),
-        BACKGROUNDS.iter().map(|b: &Background| b.name()).collect(),
-    )
 }

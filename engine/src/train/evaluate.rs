@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use super::model_dir::io;
 use crate::analysis::analyse;
 use crate::dataset::held_out_prompts;
 use crate::dataset::vocab::COLOURS;
@@ -26,9 +25,6 @@ pub struct Scores {
 
 /// Generates 16-frame clips for the first `count` held-out prompts and scores them.
 pub fn evaluate(model: &Path, count: usize) -> Result<Scores, EngineError> {
-    if !model.is_dir() {
-        return Err(io(model, std::io::Error::new(std::io::ErrorKind::NotFound, "no model folder")));
-    }
     let pipeline = Pipeline::load(&DirStore::new(model)?, None, &Backend::cpu_device())?;
     let prompts: Vec<_> = held_out_prompts().into_iter().take(count).collect();
     let (mut colour, mut direction) = (0, 0);

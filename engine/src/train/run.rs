@@ -119,11 +119,8 @@ impl Run {
         let dir = self.model_dir();
         let resume = self.state.vae_step > 0;
         let (mut model, keys) = parts::autoencoder(resume.then_some(&dir), self.recipe.seed, 1.0, &self.device)?;
-        let mut optimizer = AdamWConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
         let optimizer_file = self.folder.join("vae_optimizer.bpk");
-        if resume {
-            optimizer = load_optimizer(optimizer, &optimizer_file)?;
-        }
+        let mut optimizer = optimizer(resume.then_some(&optimizer_file))?;
         let (mut total, mut recon, mut count) = (0.0, 0.0, 0);
         while self.state.vae_step < self.recipe.vae_steps {
             let start = Instant::now();
@@ -144,7 +141,7 @@ impl Run {
             let stop = self.out_of_time();
             if stop || self.state.vae_step % self.recipe.checkpoint_every == 0 || self.state.vae_step == self.recipe.vae_steps {
                 self.save_vae(&model, &keys, 1.0)?;
-                optimizer.save(&optimizer_file).map_err(|e| EngineError::Io { path: optimizer_file.display().to_string(), reason: e.to_string() })?;
+                optimizer.save(&optimizer_file).map_err(|e| optimizer_error(&optimizer_file, e))?;
                 self.save_state()?;
             }
             if stop {
@@ -193,11 +190,8 @@ impl Run {
         };
         let resume = self.state.denoise_step > 0;
         let (mut model, text_keys, unet_keys) = parts::denoiser(resume.then_some(&dir), self.recipe.seed, &self.device)?;
-        let mut optimizer = AdamWConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
         let optimizer_file = self.folder.join("denoiser_optimizer.bpk");
-        if resume {
-            optimizer = load_optimizer(optimizer, &optimizer_file)?;
-        }
+        let mut optimizer = optimizer(resume.then_some(&optimizer_file))?;
         let (mut total, mut count) = (0.0, 0);
         while self.state.denoise_step < self.recipe.denoise_steps {
             let start = Instant::now();
@@ -219,7 +213,7 @@ impl Run {
             if stop || self.state.denoise_step % self.recipe.checkpoint_every == 0 || self.state.denoise_step == self.recipe.denoise_steps {
                 dir.write_weights(TEXT_WEIGHTS, &named_tensors(&model.text_encoder, &text_keys)?, Dtype::F32)?;
                 dir.write_weights(UNET_WEIGHTS, &named_tensors(&model.unet, &unet_keys)?, Dtype::F32)?;
-                optimizer.save(&optimizer_file).map_err(|e| EngineError::Io { path: optimizer_file.display().to_string(), reason: e.to_string() })?;
+                optimizer.save(&optimizer_file).map_err(|e| optimizer_error(&optimizer_file, e))?;
                 self.save_state()?;
             }
             if stop {
@@ -230,14 +224,23 @@ impl Run {
     }
 }
 
-/// The saved optimizer state, or a fresh one (with a notice) when the checkpoint has only
-/// weights — a model trained elsewhere whose moments did not travel.
-fn load_optimizer(optimizer: ModuleOptimizer, file: &Path) -> Result<ModuleOptimizer, EngineError> {
-    if !file.exists() {
-        println!("no optimizer state at {}: continuing with fresh AdamW moments", file.display());
-        return Ok(optimizer);
+/// AdamW with gradient-norm clipping, resuming from `saved` when given. A checkpoint that has
+/// only weights (a model trained elsewhere whose moments did not travel) starts fresh moments,
+/// with a notice.
+fn optimizer(saved: Option<&PathBuf>) -> Result<ModuleOptimizer, EngineError> {
+    let fresh = AdamWConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
+    match saved {
+        Some(file) if file.exists() => fresh.load(file).map_err(|e| optimizer_error(file, e)),
+        Some(file) => {
+            println!("no optimizer state at {}: continuing with fresh AdamW moments", file.display());
+            Ok(fresh)
+        }
+        None => Ok(fresh),
     }
-    optimizer.load(file).map_err(|e| EngineError::Io { path: file.display().to_string(), reason: e.to_string() })
+}
+
+fn optimizer_error(file: &Path, error: impl std::fmt::Display) -> EngineError {
+    EngineError::Io { path: file.display().to_string(), reason: error.to_string() }
 }
 
 fn scalar(t: Tensor<1>) -> Result<f64, EngineError> {
