@@ -74,10 +74,12 @@ impl Client {
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget(); // lives as long as the page
-        // A panic in the worker's wasm surfaces here: say so instead of waiting forever.
-        let handler = self.handler.clone();
+        // An uncaught error in the worker (its script failed to load, say) surfaces here: the
+        // worker is ended so the next request starts a fresh one, and the page is told.
+        let this = self.clone();
         let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-            handler(Err(format!("the generator crashed ({})", event.message())), None)
+            this.restart();
+            (this.handler)(Ok(FromWorker::Crashed { message: event.message() }), None)
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();

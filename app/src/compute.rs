@@ -4,6 +4,9 @@ use std::cell::RefCell;
 
 use engine::burn::prelude::Device;
 use engine::Backend;
+use js_sys::Reflect;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// The device, which backend it is, and (when WebGPU was missing) why, in plain words.
 #[derive(Clone)]
@@ -11,6 +14,10 @@ pub struct ComputeDevice {
     pub device: Device,
     pub backend: Backend,
     pub fallback_reason: Option<String>,
+    /// The most bytes one buffer may hold on this GPU (`None` on the CPU: no such cap).
+    pub max_buffer: Option<u64>,
+    /// Whether the adapter offers `shader-f16`.
+    pub shader_f16: bool,
 }
 
 thread_local! {
@@ -23,17 +30,45 @@ pub async fn compute_device() -> ComputeDevice {
         return found;
     }
     let chosen = match webgpu_device().await {
-        Ok(device) => ComputeDevice { device, backend: Backend::WebGpu, fallback_reason: None },
-        Err(reason) => ComputeDevice { device: Backend::cpu_device(), backend: Backend::Cpu, fallback_reason: Some(reason) },
+        Ok(device) => {
+            let (max_buffer, shader_f16) = adapter_limits().await;
+            ComputeDevice { device, backend: Backend::WebGpu, fallback_reason: None, max_buffer, shader_f16 }
+        }
+        Err(reason) => ComputeDevice { device: Backend::cpu_device(), backend: Backend::Cpu, fallback_reason: Some(reason), max_buffer: None, shader_f16: false },
     };
     DEVICE.with(|d| *d.borrow_mut() = Some(chosen.clone()));
     chosen
 }
 
+/// `navigator.gpu` of the page or the worker, whichever global this is.
+fn gpu() -> JsValue {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
+    Reflect::get(&navigator, &"gpu".into()).unwrap_or_default()
+}
+
+/// The adapter's per-buffer cap (the smaller of `maxBufferSize` and
+/// `maxStorageBufferBindingSize`: the engine binds every tensor as storage) and whether it has
+/// `shader-f16`. The wgpu backend asks for the adapter's own limits, so these are the device's.
+async fn adapter_limits() -> (Option<u64>, bool) {
+    let gpu = gpu();
+    let Ok(request) = Reflect::get(&gpu, &"requestAdapter".into()).and_then(|f| f.unchecked_into::<js_sys::Function>().call0(&gpu)) else {
+        return (None, false);
+    };
+    let Ok(adapter) = JsFuture::from(js_sys::Promise::from(request)).await else { return (None, false) };
+    let limits = Reflect::get(&adapter, &"limits".into()).unwrap_or_default();
+    let limit = |name: &str| Reflect::get(&limits, &name.into()).ok().and_then(|v| v.as_f64());
+    let max_buffer = match (limit("maxBufferSize"), limit("maxStorageBufferBindingSize")) {
+        (Some(a), Some(b)) => Some(a.min(b) as u64),
+        (a, b) => a.or(b).map(|v| v as u64),
+    };
+    let features = Reflect::get(&adapter, &"features".into()).unwrap_or_default();
+    let has = Reflect::get(&features, &"has".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let shader_f16 = has.and_then(|f| f.call1(&features, &"shader-f16".into()).ok()).and_then(|v| v.as_bool()).unwrap_or(false);
+    (max_buffer, shader_f16)
+}
+
 async fn webgpu_device() -> Result<Device, String> {
-    // `navigator.gpu` of the page or the worker, whichever global this is.
-    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
-    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).unwrap_or_default();
+    let gpu = gpu();
     if gpu.is_undefined() || gpu.is_null() {
         return Err("this browser does not offer WebGPU".into());
     }

@@ -1,9 +1,9 @@
 //! Messages between the page and its worker, serialised as JSON (pixels travel beside the JSON
-//! as a transferable byte array). Version 2.
+//! as a transferable byte array). Version 3.
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// What the page asks of the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -12,6 +12,32 @@ pub enum ToWorker {
     Generate(GenerateRequest),
     /// Stop the running generation after the current denoising step.
     Cancel,
+    /// Report browser storage (and how much of it `model` holds, when given).
+    Storage { model: Option<HubModel> },
+    /// Remove a Hub model (and its motion adapter) from browser storage.
+    Delete { model: HubModel },
+}
+
+/// Where the pipeline's files come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum ModelSource {
+    /// A diffusers folder served with the page (`…/models/demo/`), cached by the browser's HTTP cache.
+    Bundled { url: String },
+    /// Repos on the Hugging Face Hub (or any server with its `/{repo}/resolve/{revision}/{path}`
+    /// layout), downloaded once into browser storage.
+    Hub(HubModel),
+}
+
+/// A diffusers pipeline repo on a Hub, and the motion adapter repo when its `unet/` is a plain
+/// SD1.5 UNet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HubModel {
+    /// `https://huggingface.co`, or a local server in tests.
+    pub base_url: String,
+    pub repo: String,
+    pub revision: String,
+    pub adapter: Option<String>,
 }
 
 /// FreeNoise's settings as the page's Advanced section edits them.
@@ -34,8 +60,7 @@ impl Default for FreeNoiseOptions {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GenerateRequest {
-    /// Base URL of a diffusers pipeline folder (`…/models/demo/`).
-    pub model_url: String,
+    pub model: ModelSource,
     pub prompt: String,
     pub negative: String,
     pub frames: usize,
@@ -68,7 +93,14 @@ pub enum FromWorker {
     Done { frames: usize, width: usize, height: usize, backend: String, fallback: Option<String>, seconds: f64, warnings: Vec<String> },
     /// Stopped by a Cancel; the worker holds no tensors of that run any more.
     Cancelled { step: usize },
+    /// Download progress over every file the model still needed.
+    Download(DownloadProgress),
+    /// Browser storage: bytes the origin uses, its quota, and the asked-for model's share.
+    Storage { used: f64, quota: f64, model_bytes: Option<f64> },
     Failed { message: String },
+    /// The worker's wasm panicked (a lost GPU device ends this way too) and can do no more work:
+    /// the page ends it and starts a fresh one for the next request.
+    Crashed { message: String },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -87,4 +119,21 @@ pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
         return Err(format!("protocol version {} (expected {PROTOCOL_VERSION}): reload the page", envelope.version));
     }
     Ok(envelope.message)
+}
+
+/// One file being downloaded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileProgress {
+    /// `repo/path`, as the page lists it.
+    pub name: String,
+    pub received: f64,
+    /// 0 when the server did not say.
+    pub total: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DownloadProgress {
+    pub files: Vec<FileProgress>,
+    /// Seconds since this download began (the page derives speed and time left).
+    pub seconds: f64,
 }

@@ -1,4 +1,5 @@
-//! The worker side: fetch the model once, run the engine, report progress and the clip.
+//! The worker side: fetch the model once (from the page's server, or from a Hub into browser
+//! storage), run the engine, report progress and the clip; report and free storage on request.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -14,11 +15,13 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
 use crate::compute::compute_device;
-use crate::protocol::{decode, encode, FreeNoiseOptions, FromWorker, GenerateRequest, ToWorker};
+use crate::download::{self, Reporter};
+use crate::protocol::{decode, encode, DownloadProgress, FreeNoiseOptions, FromWorker, GenerateRequest, HubModel, ModelSource, ToWorker};
+use crate::stored::{self, RepoFolder};
 
 thread_local! {
-    // The loaded model and the URL it came from: a second clip skips the download and load.
-    static LOADED: RefCell<Option<(String, Rc<Pipeline>)>> = const { RefCell::new(None) };
+    // The loaded model and where it came from: a second clip skips the download and load.
+    static LOADED: RefCell<Option<(ModelSource, Rc<Pipeline>)>> = const { RefCell::new(None) };
     // Set by a Cancel message; read after each denoising step.
     static CANCEL: Cell<bool> = const { Cell::new(false) };
 }
@@ -29,7 +32,12 @@ fn scope() -> DedicatedWorkerGlobalScope {
 
 /// Installs the message handler.
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic aborts this wasm instance: tell the page (before the abort) so it can start a new
+    // worker instead of waiting for messages that will never come.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post(&FromWorker::Crashed { message: info.to_string() }, None);
+    }));
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let text = event.data().as_string().unwrap_or_default();
         spawn_local(async move {
@@ -42,6 +50,8 @@ pub fn start() {
                     CANCEL.with(|c| c.set(true));
                     Ok(())
                 }
+                Ok(ToWorker::Storage { model }) => report_storage(model.as_ref()).await,
+                Ok(ToWorker::Delete { model }) => delete(&model).await,
                 Err(e) => Err(e),
             };
             if let Err(message) = outcome {
@@ -67,9 +77,12 @@ fn post(message: &FromWorker, pixels: Option<Uint8Array>) {
 
 async fn generate(request: GenerateRequest) -> Result<(), String> {
     let compute = compute_device().await;
-    let pipeline = load(&request.model_url, &compute.device).await?;
+    let pipeline = load(&request.model, &compute.device).await?;
     post(&FromWorker::Status { text: format!("Generating on {}…", compute.backend.label()) }, None);
     let engine_request = engine_request(request)?;
+    if let Some(limit) = compute.max_buffer {
+        pipeline.check_buffer_limit(&engine_request, limit).map_err(|e| e.to_string())?;
+    }
     let started = now_ms();
     let last_step = Rc::new(Cell::new(0));
     let mut observer = {
@@ -95,6 +108,12 @@ async fn generate(request: GenerateRequest) -> Result<(), String> {
             post(&FromWorker::Cancelled { step: last_step.get() }, None);
             return Ok(());
         }
+        // The device is gone (lost, or out of memory): this worker's GPU state is dead, so the
+        // page gets a crash and starts a fresh worker, with a fresh device, for the next clip.
+        Err(e @ EngineError::Readback { .. }) => {
+            post(&FromWorker::Crashed { message: format!("the GPU device was lost or ran out of memory: {e}") }, None);
+            return Ok(());
+        }
         Err(e) => return Err(e.to_string()),
     };
     let seconds = (now_ms() - started) / 1000.0;
@@ -106,13 +125,20 @@ async fn generate(request: GenerateRequest) -> Result<(), String> {
         frames: output.frames,
         width: output.width,
         height: output.height,
-        backend: compute.backend.label().into(),
+        backend: backend_label(&compute),
         fallback: compute.fallback_reason.clone(),
         seconds,
         warnings: output.warnings,
     };
     post(&done, Some(Uint8Array::from(&rgba[..])));
     Ok(())
+}
+
+/// "WebGPU (f32)": the engine computes in f32 everywhere for now; with `shader-f16` the label
+/// says so, since f16 would be the faster path there.
+fn backend_label(compute: &crate::compute::ComputeDevice) -> String {
+    let precision = if compute.shader_f16 { "f32; this GPU also offers shader-f16, which the engine does not use yet" } else { "f32" };
+    format!("{} ({precision})", compute.backend.label())
 }
 
 /// The page's request in the engine's terms.
@@ -161,10 +187,31 @@ async fn yield_now() {
     let _ = JsFuture::from(promise).await;
 }
 
-async fn load(model_url: &str, device: &engine::burn::prelude::Device) -> Result<Rc<Pipeline>, String> {
-    if let Some(pipeline) = LOADED.with(|l| l.borrow().as_ref().filter(|(url, _)| url == model_url).map(|(_, p)| p.clone())) {
+async fn load(source: &ModelSource, device: &engine::burn::prelude::Device) -> Result<Rc<Pipeline>, String> {
+    if let Some(pipeline) = LOADED.with(|l| l.borrow().as_ref().filter(|(loaded, _)| loaded == source).map(|(_, p)| p.clone())) {
         return Ok(pipeline);
     }
+    // Free the previous model's GPU memory before loading another.
+    LOADED.with(|l| l.borrow_mut().take());
+    let pipeline = match source {
+        ModelSource::Bundled { url } => {
+            let store = fetch_bundled(url).await?;
+            post(&FromWorker::Status { text: "Loading the model…".into() }, None);
+            Pipeline::load(&store, None, device)
+        }
+        ModelSource::Hub(model) => {
+            let stores = download::ensure(model, &WorkerReporter).await?;
+            report_storage(Some(model)).await?;
+            post(&FromWorker::Status { text: format!("Loading {} from browser storage…", model.repo) }, None);
+            Pipeline::load(&stores[0], stores.get(1).map(|s| s as &dyn engine::store::ModelStore), device)
+        }
+    };
+    let pipeline = Rc::new(pipeline.map_err(|e| e.to_string())?);
+    LOADED.with(|l| *l.borrow_mut() = Some((source.clone(), pipeline.clone())));
+    Ok(pipeline)
+}
+
+async fn fetch_bundled(model_url: &str) -> Result<MemoryStore, String> {
     let mut store = MemoryStore::new(model_url);
     for (index, path) in PIPELINE_FILES.iter().enumerate() {
         post(&FromWorker::Status { text: format!("Fetching the model ({}/{}): {path}", index + 1, PIPELINE_FILES.len()) }, None);
@@ -172,10 +219,53 @@ async fn load(model_url: &str, device: &engine::burn::prelude::Device) -> Result
             store.insert(*path, bytes);
         }
     }
-    post(&FromWorker::Status { text: "Loading the model…".into() }, None);
-    let pipeline = Rc::new(Pipeline::load(&store, None, device).map_err(|e| e.to_string())?);
-    LOADED.with(|l| *l.borrow_mut() = Some((model_url.to_string(), pipeline.clone())));
-    Ok(pipeline)
+    Ok(store)
+}
+
+struct WorkerReporter;
+
+impl Reporter for WorkerReporter {
+    fn status(&self, text: String) {
+        post(&FromWorker::Status { text }, None);
+    }
+    fn progress(&self, progress: DownloadProgress) {
+        post(&FromWorker::Download(progress), None);
+    }
+    fn now_ms(&self) -> f64 {
+        now_ms()
+    }
+}
+
+/// Tells the page how much the origin stores, and how much of it is `model`'s.
+async fn report_storage(model: Option<&HubModel>) -> Result<(), String> {
+    let (used, quota) = crate::opfs::estimate().await?;
+    let mut model_bytes = None;
+    if let Some(model) = model {
+        let mut total = 0;
+        for (repo, _) in download::repos(model) {
+            if let Some(folder) = RepoFolder::open(&download::repo_path(model, &repo), repo.clone(), false).await? {
+                total += folder.stored_bytes();
+            }
+        }
+        model_bytes = Some(total as f64);
+    }
+    post(&FromWorker::Storage { used, quota, model_bytes }, None);
+    Ok(())
+}
+
+/// Removes the model's repos from storage (a model in use is unloaded first).
+async fn delete(model: &HubModel) -> Result<(), String> {
+    LOADED.with(|l| {
+        let mut loaded = l.borrow_mut();
+        if matches!(loaded.as_ref(), Some((ModelSource::Hub(m), _)) if m == model) {
+            *loaded = None;
+        }
+    });
+    for (repo, _) in download::repos(model) {
+        stored::delete(&download::repo_path(model, &repo)).await?;
+    }
+    post(&FromWorker::Status { text: format!("Deleted {} from browser storage.", model.repo) }, None);
+    report_storage(Some(model)).await
 }
 
 /// The body of `url`, or `None` on 404 (optional files).

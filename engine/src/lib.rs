@@ -13,6 +13,7 @@ pub mod dataset;
 pub mod error;
 pub mod freenoise;
 pub mod image;
+pub mod memory;
 pub mod nn;
 pub mod npy;
 pub mod pipeline;

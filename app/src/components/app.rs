@@ -5,14 +5,16 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::advanced::Advanced;
+use super::download::Download;
 use super::field::NumberField;
+use super::model_picker::{ModelChoice, ModelPicker, StorageInfo};
 use super::progress::{ProgressBar, Run};
 use super::settings::{Defaults, Settings};
 use super::suggestions::Suggestions;
 use crate::client::Client;
 use crate::panic_hook::STATUS_ID;
 use crate::player::{Frames, Player};
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{DownloadProgress, FromWorker, ModelSource, ToWorker};
 
 /// The bundled model, served with the page, and its defaults: the tiny reference pipeline
 /// stands in until the trained demo model ships (its random weights gain nothing from more
@@ -24,10 +26,13 @@ const DEFAULTS: Defaults = Defaults { frames: 8, steps: 2, guidance: 7.5, size: 
 #[component]
 pub fn App() -> impl IntoView {
     let settings = Settings::new(&DEFAULTS);
+    let choice = ModelChoice::from_query();
+    let download = RwSignal::new(None::<DownloadProgress>);
+    let storage = RwSignal::new(None::<StorageInfo>);
     let status = RwSignal::new("Type a prompt, then press Generate.".to_string());
     let error = RwSignal::new(false);
     let run = RwSignal::new(None::<Run>);
-    let busy = move || run.with(Option::is_some);
+    let busy = Signal::derive(move || run.with(Option::is_some));
     let clip_canvas = NodeRef::<Canvas>::new();
     let preview_canvas = NodeRef::<Canvas>::new();
     let (clip_player, preview_player) = (Player::default(), Player::default());
@@ -37,6 +42,16 @@ pub fn App() -> impl IntoView {
         error.set(failed);
         run.set(None);
     };
+    let crashed_client = StoredValue::new_local(std::rc::Rc::new(std::cell::Cell::new(None::<Client>)));
+    let crashed = UnsyncCallback::new(move |message: String| {
+        if let Some(client) = crashed_client.with_value(|c| c.take()) {
+            client.restart();
+            crashed_client.with_value(|c| c.set(Some(client)));
+        }
+        let lost = message.to_lowercase().contains("lost");
+        let what = if lost { "The GPU device was lost" } else { "The generator crashed" };
+        finish(format!("{what} ({message}). Press Generate to try again: it starts a fresh generator."), true);
+    });
     let handler = {
         let (clip_player, preview_player) = (clip_player.clone(), preview_player.clone());
         move |message: Result<FromWorker, String>, bytes: Option<Vec<u8>>| match message {
@@ -66,24 +81,63 @@ pub fn App() -> impl IntoView {
                 }
                 finish(text, false);
             }
+            Ok(FromWorker::Download(progress)) => download.set(Some(progress)),
+            Ok(FromWorker::Storage { used, quota, model_bytes }) => storage.set(Some(StorageInfo { used, quota, model_bytes })),
             Ok(FromWorker::Cancelled { step }) => {
                 preview_player.stop();
                 finish(format!("Cancelled after step {step}."), false);
             }
-            Ok(FromWorker::Failed { message }) => finish(format!("Generation failed: {message}"), true),
+            // Only a generation's failure ends a run; a failed storage request leaves it going.
+            Ok(FromWorker::Crashed { message }) => {
+                preview_player.stop();
+                crashed.run(message);
+            }
+            Ok(FromWorker::Failed { message }) if run.with_untracked(Option::is_some) => finish(format!("Generation failed: {message}"), true),
+            Ok(FromWorker::Failed { message }) => {
+                status.set(message);
+                error.set(true);
+            }
             Err(message) => finish(format!("Generation failed: {message}. Press Generate to try again."), true),
         }
     };
     let client = Client::new(std::rc::Rc::new(handler));
-    let problems = Memo::new(move |_| settings.request("", 0).err().unwrap_or_default());
+    // The handler needs the client it belongs to (to restart the worker): set once it exists.
+    crashed_client.with_value(|c| c.set(Some(client.clone())));
+    let problems = Memo::new(move |_| {
+        let mut problems = choice.hub().err().unwrap_or_default();
+        problems.extend(settings.request(ModelSource::Bundled { url: String::new() }, 0).err().unwrap_or_default());
+        problems
+    });
+    // Whenever a (valid) Hub model is chosen, show what it and the site hold in storage.
+    Effect::new({
+        let client = client.clone();
+        move |_| {
+            if let Ok(Some(model)) = choice.hub() {
+                let _ = client.send(&ToWorker::Storage { model: Some(model) });
+            }
+        }
+    });
+    let delete = {
+        let client = client.clone();
+        UnsyncCallback::new(move |()| {
+            if let Ok(Some(model)) = choice.hub() {
+                status.set(format!("Deleting {} from browser storage…", model.repo));
+                error.set(false);
+                download.set(None);
+                let _ = client.send(&ToWorker::Delete { model });
+            }
+        })
+    };
 
     let generate = {
         let client = client.clone();
         move || {
-            if busy() {
+            if busy.get_untracked() {
                 return;
             }
-            let Ok(request) = settings.request(&model_url(), random_seed()) else { return };
+            let Ok(model) = choice.source(&model_url()) else { return };
+            let Ok(request) = settings.request(model, random_seed()) else { return };
+            download.set(None);
             let steps = request.steps;
             status.set(format!("Starting the generator (seed {})…", request.seed));
             error.set(false);
@@ -111,10 +165,7 @@ pub fn App() -> impl IntoView {
                 <p class="tagline">"Long video clips from a prompt, made on your own GPU in the browser."</p>
             </header>
             <form class="prompt-form" on:submit=move |ev| { ev.prevent_default(); generate(); }>
-                <label for="model">"Model"</label>
-                <select id="model" disabled=true>
-                    <option selected=true>{MODEL_LABEL}</option>
-                </select>
+                <ModelPicker choice=choice bundled_label=MODEL_LABEL storage=storage busy=busy on_delete=delete />
                 <label for="prompt">"Prompt"</label>
                 <textarea id="prompt" rows="3" placeholder="a red circle moving left on a black background"
                     prop:value=settings.prompt on:input=move |ev| settings.prompt.set(event_target_value(&ev))></textarea>
@@ -140,14 +191,15 @@ pub fn App() -> impl IntoView {
                     {move || problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
                 </ul>
                 <div class="actions">
-                    <button type="submit" disabled=move || !problems.with(Vec::is_empty) || busy()>"Generate"</button>
-                    <button type="button" class="secondary" hidden=move || !busy() on:click=cancel>"Cancel"</button>
+                    <button type="submit" disabled=move || !problems.with(Vec::is_empty) || busy.get()>"Generate"</button>
+                    <button type="button" class="secondary" hidden=move || !busy.get() on:click=cancel>"Cancel"</button>
                 </div>
             </form>
+            <Download progress=download />
             <ProgressBar run=run />
             <p id=STATUS_ID class="status" role="status" aria-live="polite" data-state=move || if error.get() { "error" } else { "" }>{status}</p>
             <div class="screens">
-                <canvas node_ref=preview_canvas class="clip preview" role="img" aria-label="Preview" hidden=move || !busy() width="16" height="16"></canvas>
+                <canvas node_ref=preview_canvas class="clip preview" role="img" aria-label="Preview" hidden=move || !busy.get() width="16" height="16"></canvas>
                 <canvas node_ref=clip_canvas class="clip" role="img" aria-label="Generated clip" width="64" height="64"></canvas>
             </div>
         </main>

@@ -5,7 +5,7 @@ use engine::freenoise::prompts::Keyframes;
 use engine::freenoise::windows::validate_window;
 use leptos::prelude::*;
 
-use crate::protocol::{FreeNoiseOptions, GenerateRequest};
+use crate::protocol::{FreeNoiseOptions, GenerateRequest, ModelSource};
 
 /// One extra keyframe row of the multi-prompt editor.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,7 +72,7 @@ impl Settings {
 
     /// The request these settings make, or every problem with them (for the page to list).
     /// `random_seed` is used when the seed field says -1.
-    pub fn request(&self, model_url: &str, random_seed: u64) -> Result<GenerateRequest, Vec<String>> {
+    pub fn request(&self, model: ModelSource, random_seed: u64) -> Result<GenerateRequest, Vec<String>> {
         let mut problems = Vec::new();
         let mut number = |name: &str, text: &str, low: f64, high: f64| -> f64 {
             match text.trim().parse::<f64>() {
@@ -122,7 +122,7 @@ impl Settings {
             return Err(problems);
         }
         Ok(GenerateRequest {
-            model_url: model_url.to_string(),
+            model,
             prompt,
             negative: self.negative.get(),
             frames,

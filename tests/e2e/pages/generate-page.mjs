@@ -15,11 +15,59 @@ export class GeneratePage {
     this.stride = page.getByRole('spinbutton', { name: 'Stride' });
     this.status = page.getByRole('status');
     this.clip = page.getByRole('img', { name: 'Generated clip' });
+    this.model = page.getByRole('combobox', { name: 'Model' });
+    this.hubRepo = page.getByRole('textbox', { name: 'Hub repository' });
+    this.adapter = page.getByRole('textbox', { name: 'Motion adapter repository' });
+    this.hubUrl = page.getByRole('textbox', { name: 'Hub URL' });
+    this.downloadProgress = page.getByRole('progressbar', { name: 'Download progress' });
+    this.deleteModel = page.getByRole('button', { name: 'Delete model' });
+    this.storage = page.locator('.storage');
+  }
+
+  /** Picks a model from the (local) Hub by its repo ids. */
+  async chooseHub({ hub, repo, adapter = '' }) {
+    await this.model.selectOption({ label: 'A model from the Hugging Face Hub…' });
+    await this.hubUrl.fill(hub);
+    await this.hubRepo.fill(repo);
+    await this.adapter.fill(adapter);
+  }
+
+  /** From now on, keeps every value the overall download bar shows (read by downloadValues). */
+  async recordDownload() {
+    await this.page.evaluate(() => {
+      window.downloadValues = [];
+      new MutationObserver(() => {
+        const bar = document.querySelector('progress[aria-label="Download progress"]');
+        if (bar) window.downloadValues.push({ value: Number(bar.value), max: Number(bar.max) });
+      }).observe(document.body, { attributes: true, subtree: true, childList: true, attributeFilter: ['value', 'max'] });
+    });
+  }
+
+  async downloadValues() {
+    return this.page.evaluate(() => window.downloadValues);
+  }
+
+  /** Flips bytes in the middle of a stored file (an OPFS path, folder by folder). */
+  async corruptStored(path) {
+    await this.page.evaluate(async (parts) => {
+      let dir = await navigator.storage.getDirectory();
+      for (const name of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(name);
+      const handle = await dir.getFileHandle(parts.at(-1));
+      const size = (await handle.getFile()).size;
+      const writable = await handle.createWritable({ keepExistingData: true });
+      await writable.write({ type: 'write', position: Math.floor(size / 2), data: new Uint8Array(64).fill(0x5a) });
+      await writable.close();
+    }, path);
   }
 
   async open(url) {
     this.errors = [];
     this.page.on('pageerror', (error) => this.errors.push(error.message));
+    // Whatever the page's Content-Security-Policy blocks (it forbids inline script).
+    await this.page.addInitScript(() => {
+      window.cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
     await this.page.goto(url);
     await this.prompt.waitFor();
   }
@@ -34,7 +82,7 @@ export class GeneratePage {
 
   async waitForEnd(timeout = 300_000) {
     await this.page.waitForFunction(
-      () => /^(Done|Cancelled|Generation failed|Something went wrong|Could not|Stopped)/.test(
+      () => /^(Done|Cancelled|Generation failed|Something went wrong|Could not|Stopped|The GPU device was lost|The generator crashed)/.test(
         document.querySelector('[role=status]')?.textContent ?? ''),
       null,
       { timeout },
@@ -49,6 +97,10 @@ export class GeneratePage {
       step,
       { timeout },
     );
+  }
+
+  async cspViolations() {
+    return this.page.evaluate(() => window.cspViolations);
   }
 
   async problems() {

@@ -1,5 +1,5 @@
-// One browser, one page object on the served page, and the check every spec ends with: the
-// page threw nothing.
+// One browser, one page object on the served page, and the checks every spec ends with: the
+// page threw nothing and its Content-Security-Policy blocked nothing.
 import assert from 'node:assert/strict';
 import { launch } from './browser.mjs';
 import { GeneratePage } from '../pages/generate-page.mjs';
@@ -11,6 +11,7 @@ export async function withPage(url, options, body) {
     await page.open(url);
     await body(page);
     assert.deepEqual(page.errors, [], 'the page threw');
+    assert.deepEqual(await page.cspViolations(), [], 'the Content-Security-Policy blocked something');
   } finally {
     await browser.close();
   }
