@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 
 use crate::hub::{self, Remote, RepoKind};
-use crate::opfs::{self, describe, is_quota_error};
+use crate::opfs::{self, describe, WriteError};
 use crate::protocol::{DownloadProgress, FileProgress, HubModel};
 use crate::stored::{folder_path, hex, Entry, RepoFolder, StoredModel};
 
@@ -108,6 +108,20 @@ pub fn quota_message(needed: f64, used: f64, quota: f64) -> String {
     )
 }
 
+/// When the browser refuses a write although the estimate said there was room (its estimate is
+/// not always the quota it enforces).
+async fn refused_message(left: f64) -> String {
+    let site = match opfs::estimate().await {
+        Ok((used, _)) => format!(" (this site already stores {})", bytes(used)),
+        Err(_) => String::new(),
+    };
+    format!(
+        "Not enough browser storage: this model needs {} more, but the browser refused to store more{site}. \
+         Delete stored models (Delete model) or free disk space, then try again.",
+        bytes(left)
+    )
+}
+
 /// "3.4 GB", "12.0 MB", "800 KB".
 pub fn bytes(n: f64) -> String {
     match n {
@@ -133,6 +147,11 @@ impl<'a> Tracker<'a> {
             .collect();
         let now = reporter.now_ms();
         Self { files, started_ms: now, reported_ms: f64::NEG_INFINITY, reporter }
+    }
+
+    /// Bytes still to come over every file (as far as the sizes are known).
+    fn remaining(&self) -> f64 {
+        self.files.iter().map(|f| (f.total - f.received).max(0.0)).sum()
     }
 
     fn set(&mut self, index: usize, received: u64, force: bool) {
@@ -166,7 +185,11 @@ async fn fetch_file(folder: &mut RepoFolder, remote: &Remote, index: usize, trac
             Err(Failure::Retry(why)) => {
                 return Err(format!("Downloading {name} failed {ATTEMPTS} times ({why}). Files already downloaded are kept: press Generate to continue."))
             }
-            Err(Failure::Fatal(why)) => return Err(why),
+            Err(Failure::Fatal(why)) => {
+                // Best effort: free the partial file's space (the manifest never listed it).
+                let _ = folder.discard(&remote.path).await;
+                return Err(why);
+            }
         }
     }
     unreachable!("the last attempt returns")
@@ -190,13 +213,12 @@ async fn try_fetch(folder: &mut RepoFolder, remote: &Remote, index: usize, track
         }
         let bytes_now = Reflect::get(&chunk, &"value".into()).map_err(|e| Failure::Fatal(describe(&e)))?.unchecked_into::<Uint8Array>().to_vec();
         hasher.update(&bytes_now);
-        if let Err(e) = file.write(received, &bytes_now) {
-            if !is_quota_error(&e) {
-                return Err(Failure::Fatal(format!("{name}: could not write to browser storage ({})", describe(&e))));
+        match file.write(received, &bytes_now) {
+            Ok(()) => {}
+            Err(WriteError::Other(e)) => return Err(Failure::Fatal(format!("{name}: could not write to browser storage ({e})"))),
+            Err(WriteError::Full) => {
+                return Err(Failure::Fatal(refused_message(tracker.remaining()).await));
             }
-            let (used, quota) = opfs::estimate().await.map_err(Failure::Fatal)?;
-            let left = remote.size.unwrap_or(received).saturating_sub(received) + bytes_now.len() as u64;
-            return Err(Failure::Fatal(quota_message(left as f64, used, quota)));
         }
         received += bytes_now.len() as u64;
         tracker.set(index, received, false);

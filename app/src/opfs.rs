@@ -54,6 +54,12 @@ fn is_not_found(error: &JsValue) -> bool {
     error.dyn_ref::<DomException>().is_some_and(|e| e.name() == "NotFoundError")
 }
 
+pub enum WriteError {
+    /// The origin's storage quota (or the disk) is full.
+    Full,
+    Other(String),
+}
+
 /// An open file; the handle is closed when this is dropped, so other opens (and removal) work.
 pub struct File {
     handle: FileSystemSyncAccessHandle,
@@ -90,16 +96,17 @@ impl File {
         Ok(())
     }
 
-    /// Writes all of `bytes` at byte `at`; a full disk comes back as the JS error itself so the
-    /// caller can explain a quota problem.
-    pub fn write(&self, at: u64, bytes: &[u8]) -> Result<(), JsValue> {
+    /// Writes all of `bytes` at byte `at`. Chromium refuses a write over the quota either with a
+    /// QuotaExceededError or by reporting a short (even negative) write; both are `Full`.
+    pub fn write(&self, at: u64, bytes: &[u8]) -> Result<(), WriteError> {
         let options = FileSystemReadWriteOptions::new();
         options.set_at(at as f64);
-        let written = self.handle.write_with_u8_array_and_options(bytes, &options)? as usize;
-        if written != bytes.len() {
-            return Err(JsValue::from_str(&format!("stored file {}: wrote {written} of {} bytes", self.name, bytes.len())));
+        match self.handle.write_with_u8_array_and_options(bytes, &options) {
+            Ok(written) if written == bytes.len() as f64 => Ok(()),
+            Ok(_) => Err(WriteError::Full),
+            Err(e) if is_quota_error(&e) => Err(WriteError::Full),
+            Err(e) => Err(WriteError::Other(format!("stored file {}: {}", self.name, describe(&e)))),
         }
-        Ok(())
     }
 
     pub fn truncate(&self, size: u64) -> Result<(), JsValue> {

@@ -90,7 +90,8 @@ pub enum FromWorker {
     /// A rough look at the clip so far: RGB frames of `width`×`height` follow as bytes.
     Preview { frames: usize, width: usize, height: usize },
     /// The clip: `frames` RGBA frames of `width`×`height` follow as bytes.
-    Done { frames: usize, width: usize, height: usize, backend: String, fallback: Option<String>, seconds: f64, warnings: Vec<String> },
+    /// `heap_bytes`: the worker's wasm memory, which never shrinks, so this is its peak so far.
+    Done { frames: usize, width: usize, height: usize, backend: String, fallback: Option<String>, seconds: f64, warnings: Vec<String>, heap_bytes: f64 },
     /// Stopped by a Cancel; the worker holds no tensors of that run any more.
     Cancelled { step: usize },
     /// Download progress over every file the model still needed.

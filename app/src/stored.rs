@@ -96,6 +96,11 @@ impl RepoFolder {
         Ok(file)
     }
 
+    /// Removes a file that will not be completed (its space is freed; the manifest never listed it).
+    pub async fn discard(&self, path: &str) -> Result<(), String> {
+        opfs::remove(&self.dir, &file_name(path)).await
+    }
+
     /// Records a fully written and verified file.
     pub async fn commit(&mut self, path: &str, entry: Entry) -> Result<(), String> {
         self.manifest.files.insert(path.to_string(), entry);
@@ -107,8 +112,11 @@ impl RepoFolder {
         let file = File::open(&self.dir, MANIFEST, true).await?.expect("created");
         let failed = |e: wasm_bindgen::JsValue| format!("could not save {}'s manifest: {}", self.label, opfs::describe(&e));
         file.truncate(0).map_err(failed)?;
-        file.write(0, &bytes).map_err(failed)?;
-        file.flush().map_err(failed)
+        match file.write(0, &bytes) {
+            Ok(()) => file.flush().map_err(failed),
+            Err(opfs::WriteError::Full) => Err(opfs::full().await),
+            Err(opfs::WriteError::Other(e)) => Err(format!("could not save {}'s manifest: {e}", self.label)),
+        }
     }
 
     /// Re-reads every stored file and drops from the manifest each one whose size or sha256

@@ -110,8 +110,10 @@ async fn generate(request: GenerateRequest) -> Result<(), String> {
         }
         // The device is gone (lost, or out of memory): this worker's GPU state is dead, so the
         // page gets a crash and starts a fresh worker, with a fresh device, for the next clip.
-        Err(e @ EngineError::Readback { .. }) => {
-            post(&FromWorker::Crashed { message: format!("the GPU device was lost or ran out of memory: {e}") }, None);
+        Err(EngineError::Readback { tensor, reason }) => {
+            web_sys::console::error_1(&format!("reading `{tensor}` back failed: {reason}").into());
+            let message = format!("the GPU stopped answering while reading `{tensor}` back: it was lost or ran out of memory");
+            post(&FromWorker::Crashed { message }, None);
             return Ok(());
         }
         Err(e) => return Err(e.to_string()),
@@ -129,6 +131,7 @@ async fn generate(request: GenerateRequest) -> Result<(), String> {
         fallback: compute.fallback_reason.clone(),
         seconds,
         warnings: output.warnings,
+        heap_bytes: wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64,
     };
     post(&done, Some(Uint8Array::from(&rgba[..])));
     Ok(())

@@ -67,9 +67,11 @@ pub fn App() -> impl IntoView {
                     preview_player.play(&canvas, Frames { count: frames, width, height, rgba }, fps(&settings));
                 }
             }
-            Ok(FromWorker::Done { frames, width, height, backend, fallback, seconds, warnings }) => {
+            Ok(FromWorker::Done { frames, width, height, backend, fallback, seconds, warnings, heap_bytes }) => {
                 preview_player.stop();
                 if let (Some(canvas), Some(rgba)) = (clip_canvas.get_untracked(), bytes) {
+                    // For benchmarks (docs/benchmarks.md): the worker's peak wasm heap.
+                    let _ = canvas.set_attribute("data-worker-heap-bytes", &heap_bytes.to_string());
                     clip_player.play(&canvas, Frames { count: frames, width, height, rgba }, fps(&settings));
                 }
                 let mut text = match fallback {

@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import { serveDirectory } from '/work/main/tests/e2e/support/server.mjs';
+import { launch } from '/work/main/tests/e2e/support/browser.mjs';
+const server = await serveDirectory('/work/main/dist/');
+const browser = await launch({ webgpu: false });
+const page = await browser.newPage();
+page.on('console', m => console.log('console', m.text()));
+await page.goto(server.url);
+const cdp = await page.context().newCDPSession(page);
+console.log(await page.evaluate(async () => JSON.stringify(await navigator.storage.estimate())));
+await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 1e6 });
+console.log(await page.evaluate(async () => JSON.stringify(await navigator.storage.estimate())));
+const w = await page.evaluate(async () => { const w = new Worker(URL.createObjectURL(new Blob(['onmessage=async()=>postMessage(JSON.stringify(await navigator.storage.estimate()))']))); return await new Promise(r => { w.onmessage = e => r(e.data); w.postMessage(1); }); }).catch(e => 'err ' + e);
+console.log('worker', w);
+await browser.close(); server.close();
