@@ -48,7 +48,8 @@ pub struct Remote {
     pub path: String,
     pub url: String,
     pub size: Option<u64>,
-    /// Set for files the Hub stores in LFS (weights): their ETag is the sha256 of the bytes.
+    /// Set for files the Hub stores in LFS (weights) when the response carries the Hub's
+    /// `X-Linked-Etag`, which is the sha256 of the bytes.
     pub sha256: Option<String>,
 }
 
@@ -98,7 +99,9 @@ pub async fn head(url: &str, path: &str) -> Result<Result<Remote, String>, Strin
     }
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let size = header("x-linked-size").or_else(|| header("content-length")).and_then(|s| s.parse().ok());
-    let sha256 = header("x-linked-etag").or_else(|| header("etag")).map(|t| t.trim_start_matches("W/").trim_matches('"').to_ascii_lowercase()).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    // Only the Hub's own `X-Linked-Etag` is trusted as a sha256: after a redirect the CDN's ETag
+    // can be another 64-hex hash (Xet's), which would fail every good download.
+    let sha256 = header("x-linked-etag").map(|t| t.trim_start_matches("W/").trim_matches('"').to_ascii_lowercase()).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     Ok(Ok(Remote { path: path.to_string(), url: url.to_string(), size, sha256 }))
 }
 

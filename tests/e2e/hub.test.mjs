@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { serveDirectory } from './support/server.mjs';
 import { serveHub } from './support/hub.mjs';
 import { withPage } from './support/session.mjs';
+import { ARTIFACTS } from './support/browser.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const REQUEST = { prompt: 'a red circle moving left', frames: 4, steps: 1, seed: 1 };
@@ -44,6 +45,7 @@ test('a Hub model downloads with progress, survives a cut connection and loads f
       assert.equal(values.at(-1).value, max, 'the bar ends full');
       assert.match(await page.page.getByRole('progressbar', { name: `Downloading tiny/animatediff@main/${UNET}` }).getAttribute('value'), /^\d+$/);
       await page.page.waitForFunction(() => /This model: \d+\.\d MB stored/.test(document.querySelector('.storage')?.textContent));
+      await page.page.screenshot({ path: `${ARTIFACTS}/hub-download.png`, fullPage: true });
 
       // The Hub goes away: a reload finds everything in browser storage.
       await hub.close();
@@ -89,8 +91,11 @@ test('a damaged stored file is found and fetched again; Delete model frees the s
   }
 });
 
-test('a pipeline plus a motion adapter loads; too little quota and missing files are explained', async () => {
-  const hub = await serveHub({ hide: ['tiny/sd/vae/diffusion_pytorch_model.safetensors'] });
+test('a pipeline plus a motion adapter loads; missing files, wrong bytes and too little quota are explained', async () => {
+  const hub = await serveHub({
+    hide: ['tiny/sd/vae/diffusion_pytorch_model.safetensors'],
+    garble: ['tiny/animatediff/vae/diffusion_pytorch_model.safetensors'],
+  });
   const complete = await serveHub();
   try {
     await withPage(site.url, { webgpu: false }, async (page) => {
@@ -102,6 +107,11 @@ test('a pipeline plus a motion adapter loads; too little quota and missing files
       await page.start(REQUEST);
       assert.match(await page.waitForEnd(), /tiny\/sd .*has no vae\/diffusion_pytorch_model\.safetensors/);
 
+      // Bytes that do not match the Hub's sha256 are refused (after three tries), naming the file.
+      await page.chooseHub({ hub: hub.url, repo: 'tiny/animatediff' });
+      await page.start(REQUEST);
+      assert.match(await page.waitForEnd(), /Downloading tiny\/animatediff@main\/vae\/diffusion_pytorch_model\.safetensors failed 3 times \(its sha256 is [0-9a-f]{64}, the Hub says [0-9a-f]{64}\)/);
+
       // The same pair served whole loads (SD1.5-style UNet + adapter).
       await page.chooseHub({ hub: complete.url, repo: 'tiny/sd', adapter: 'tiny/motion-adapter' });
       await page.start(REQUEST);
@@ -112,7 +122,7 @@ test('a pipeline plus a motion adapter loads; too little quota and missing files
       const used = await page.page.evaluate(async () => (await navigator.storage.estimate()).usage);
       const cdp = await page.page.context().newCDPSession(page.page);
       await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(site.url).origin, quotaSize: used + 1e6 });
-      await page.chooseHub({ hub: hub.url, repo: 'tiny/animatediff' });
+      await page.chooseHub({ hub: complete.url, repo: 'tiny/animatediff' });
       await page.start(REQUEST);
       const refused = await page.waitForEnd();
       assert.match(refused, /Not enough browser storage: this model needs \d+\.\d MB more/);

@@ -19,9 +19,10 @@ export const REPOS = {
 /**
  * options.cutOnce: paths (`repo/path`) whose first GET stops after half the bytes with the
  * connection torn down; options.hide: paths answered with 404 as if the repo lacked them;
+ * options.garble: paths whose every GET body has bytes flipped (the headers stay true);
  * options.bytesPerChunk / chunkDelayMs: how the body is paced (so progress can be seen).
  */
-export async function serveHub({ cutOnce = [], hide = [], bytesPerChunk = 256 * 1024, chunkDelayMs = 5, port = 0 } = {}) {
+export async function serveHub({ cutOnce = [], hide = [], garble = [], bytesPerChunk = 256 * 1024, chunkDelayMs = 5, port = 0 } = {}) {
   const log = [];
   const cut = new Set(cutOnce);
   const server = createServer(async (request, response) => {
@@ -50,15 +51,21 @@ export async function serveHub({ cutOnce = [], hide = [], bytesPerChunk = 256 * 
       response.writeHead(404, { ...cors, 'x-error-code': 'EntryNotFound' }).end('Entry not found');
       return;
     }
-    // Like the Hub: LFS files (the weights) carry their sha256 as ETag; small files a git hash.
+    // Like the Hub's resolve answers: LFS files (the weights) carry their sha256 as ETag and
+    // X-Linked-Etag (and their size as X-Linked-Size); small files a git hash.
     const lfs = path.endsWith('.safetensors');
     const etag = lfs ? createHash('sha256').update(body).digest('hex') : createHash('sha1').update(body).digest('hex');
-    response.writeHead(200, { ...cors, 'content-length': body.length, etag: `"${etag}"`, 'content-type': 'application/octet-stream' });
+    const linked = lfs ? { 'x-linked-etag': `"${etag}"`, 'x-linked-size': body.length } : {};
+    response.writeHead(200, { ...cors, ...linked, 'content-length': body.length, etag: `"${etag}"`, 'content-type': 'application/octet-stream' });
     if (request.method === 'HEAD') {
       response.end();
       return;
     }
     const key = `${repo}/${path}`;
+    if (garble.includes(key)) {
+      body = Buffer.from(body);
+      body.fill(0x5a, body.length >> 1, (body.length >> 1) + 64);
+    }
     const stopAt = cut.delete(key) ? Math.floor(body.length / 2) : body.length;
     for (let at = 0; at < stopAt; at += bytesPerChunk) {
       response.write(body.subarray(at, Math.min(at + bytesPerChunk, stopAt)));
