@@ -52,25 +52,30 @@ impl Client {
 
     fn start(&self) -> Result<Worker, String> {
         let worker = Worker::new("./worker_loader.js").map_err(|e| format!("{e:?}"))?;
-        let (ready, pending, handler, slot) = (self.ready.clone(), self.pending.clone(), self.handler.clone(), self.worker.clone());
+        let this = self.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data();
             let json = js_sys::Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
             let message = decode::<FromWorker>(&json);
-            if message == Ok(FromWorker::Ready) {
-                ready.set(true);
-                if let Some(w) = slot.borrow().as_ref() {
-                    for text in pending.borrow_mut().drain(..) {
-                        let _ = w.post_message(&text.into());
+            match message {
+                Ok(FromWorker::Ready) => {
+                    this.ready.set(true);
+                    if let Some(w) = this.worker.borrow().as_ref() {
+                        for text in this.pending.borrow_mut().drain(..) {
+                            let _ = w.post_message(&text.into());
+                        }
                     }
+                    return;
                 }
-                return;
+                // A crashed worker can do no more work: end it; the next send starts a new one.
+                Ok(FromWorker::Crashed { .. }) => this.restart(),
+                _ => {}
             }
             let bytes = js_sys::Reflect::get(&data, &"pixels".into())
                 .ok()
                 .filter(|v| !v.is_undefined())
                 .map(|p| js_sys::Uint8Array::new(&p).to_vec());
-            handler(message, bytes);
+            (this.handler)(message, bytes);
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget(); // lives as long as the page

@@ -78,7 +78,7 @@ test('a damaged stored file is found and fetched again; Delete model frees the s
       assert.equal(hub.gets('tiny/animatediff', 'vae/diffusion_pytorch_model.safetensors'), 1, 'intact files were not');
 
       await page.deleteModel.click();
-      await page.page.waitForFunction(() => /This model: 0 KB stored/.test(document.querySelector('.storage')?.textContent));
+      await page.page.waitForFunction(() => /This model: 0 B stored/.test(document.querySelector('.storage')?.textContent));
       const gone = await page.page.evaluate(async (parts) => {
         let dir = await navigator.storage.getDirectory();
         for (const name of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(name);

@@ -42,16 +42,12 @@ pub fn App() -> impl IntoView {
         error.set(failed);
         run.set(None);
     };
-    let crashed_client = StoredValue::new_local(std::rc::Rc::new(std::cell::Cell::new(None::<Client>)));
-    let crashed = UnsyncCallback::new(move |message: String| {
-        if let Some(client) = crashed_client.with_value(|c| c.take()) {
-            client.restart();
-            crashed_client.with_value(|c| c.set(Some(client)));
-        }
+    // The client has already ended the crashed worker; the next Generate starts a fresh one.
+    let crashed = move |message: String| {
         let lost = message.to_lowercase().contains("lost");
         let what = if lost { "The GPU device was lost" } else { "The generator crashed" };
         finish(format!("{what} ({message}). Press Generate to try again: it starts a fresh generator."), true);
-    });
+    };
     let handler = {
         let (clip_player, preview_player) = (clip_player.clone(), preview_player.clone());
         move |message: Result<FromWorker, String>, bytes: Option<Vec<u8>>| match message {
@@ -92,7 +88,7 @@ pub fn App() -> impl IntoView {
             // Only a generation's failure ends a run; a failed storage request leaves it going.
             Ok(FromWorker::Crashed { message }) => {
                 preview_player.stop();
-                crashed.run(message);
+                crashed(message);
             }
             Ok(FromWorker::Failed { message }) if run.with_untracked(Option::is_some) => finish(format!("Generation failed: {message}"), true),
             Ok(FromWorker::Failed { message }) => {
@@ -103,8 +99,6 @@ pub fn App() -> impl IntoView {
         }
     };
     let client = Client::new(std::rc::Rc::new(handler));
-    // The handler needs the client it belongs to (to restart the worker): set once it exists.
-    crashed_client.with_value(|c| c.set(Some(client.clone())));
     let problems = Memo::new(move |_| {
         let mut problems = choice.hub().err().unwrap_or_default();
         problems.extend(settings.request(ModelSource::Bundled { url: String::new() }, 0).err().unwrap_or_default());
