@@ -50,7 +50,14 @@ pub fn start() {
                     CANCEL.with(|c| c.set(true));
                     Ok(())
                 }
-                Ok(ToWorker::Storage { model }) => report_storage(model.as_ref()).await,
+                // Informational only: a failure (say, a manifest held open by a running
+                // download) must not read as a failed generation, so it goes to the console.
+                Ok(ToWorker::Storage { model }) => {
+                    if let Err(e) = report_storage(model.as_ref()).await {
+                        web_sys::console::warn_1(&format!("storage report: {e}").into());
+                    }
+                    Ok(())
+                }
                 Ok(ToWorker::Delete { model }) => delete(&model).await,
                 Err(e) => Err(e),
             };
