@@ -88,7 +88,7 @@ async fn generate(request: GenerateRequest) -> Result<(), String> {
     post(&FromWorker::Status { text: format!("Generating on {}…", compute.backend.label()) }, None);
     let engine_request = engine_request(request)?;
     if let Some(limit) = compute.max_buffer {
-        pipeline.check_buffer_limit(&engine_request, limit).map_err(|e| e.to_string())?;
+        pipeline.shape().check_buffer_limit(&engine_request, limit).map_err(|e| e.to_string())?;
     }
     let started = now_ms();
     let last_step = Rc::new(Cell::new(0));

@@ -1,6 +1,7 @@
-//! The largest single GPU buffer a generation needs, so a request the device cannot hold is
-//! refused before any work, naming the limit and the longest clip that fits. WebGPU shows a page
-//! no total memory figure, but it caps every buffer a shader binds
+//! The memory a generation needs, known before any weights load: the largest single GPU buffer,
+//! so a request the device cannot hold is refused up front (naming the limit and the longest
+//! clip that fits), and a rough total for the page to show as the user types. WebGPU shows a
+//! page no total memory figure, but it caps every buffer a shader binds
 //! (`maxStorageBufferBindingSize`), and that cap is what long clips and large sizes hit first.
 //!
 //! The figures follow the engine's own data flow: spatial attention scores for `chunk` frames at
@@ -8,7 +9,13 @@
 //! attention scores over a FreeNoise window (or the whole clip without FreeNoise), and the VAE's
 //! full-resolution activation per decode chunk. All f32.
 
+use burn::module::Module;
+
 use crate::pipeline::{Pipeline, Request};
+use crate::store::{weights_file, ModelStore};
+use crate::unet::{unet_config, unet_weight_files, UNetConfig};
+use crate::vae::VaeConfig;
+use crate::weights::read_header;
 use crate::EngineError;
 
 /// One buffer the generation allocates, in bytes.
@@ -18,17 +25,58 @@ pub struct BufferNeed {
     pub bytes: u64,
 }
 
+/// What a request's memory depends on, read from the model's config files (and its weight
+/// files' headers, when the store has them) without loading a weight.
+#[derive(Clone, Debug)]
+pub struct ModelShape {
+    pub unet: UNetConfig,
+    pub vae: VaeConfig,
+    /// Bytes of every weight inference loads, as f32 on the device; `None` when the store holds
+    /// only the configs (a Hub model not downloaded yet).
+    pub weight_bytes: Option<u64>,
+}
+
+/// A rough total for the page: weights plus the working memory at the peak, and the largest
+/// single buffer (the figure a device's cap is checked against).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    pub weight_bytes: Option<u64>,
+    pub working_bytes: u64,
+    pub largest: BufferNeed,
+}
+
 const F32: u64 = 4;
 
-impl Pipeline {
+const SPATIAL: &str = "spatial attention scores";
+const CLIP_ACTIVATION: &str = "the clip's activation in the motion modules";
+const TEMPORAL: &str = "temporal attention scores";
+const VAE_ACTIVATION: &str = "the VAE decoder's full-size activation";
+const VAE_ATTENTION: &str = "the VAE decoder's attention scores";
+
+/// Checkpoint tensors inference never loads, per component: CLIP's position ids (computed
+/// instead) and the VAE's encoder half. Per file, since a bare CLIP checkpoint's keys also
+/// start with `encoder.`.
+const TEXT_UNUSED: &[&str] = &["text_model.embeddings.position_ids", "embeddings.position_ids"];
+const VAE_UNUSED: &[&str] = &["encoder.", "quant_conv."];
+
+impl ModelShape {
+    /// Reads `vae/config.json`, `unet/config.json` (with the adapter's) and, when every weight
+    /// file is present, their headers.
+    pub fn read(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> Result<Self, EngineError> {
+        let vae_path = "vae/config.json";
+        let vae = VaeConfig::from_json(&store.read_text(vae_path)?, &format!("{}/{vae_path}", store.name()))?;
+        let unet = unet_config(store, adapter)?;
+        Ok(Self { unet, vae, weight_bytes: weight_bytes(store, adapter) })
+    }
+
     /// Every large buffer the request allocates (largest first).
     pub fn buffer_needs(&self, request: &Request) -> Vec<BufferNeed> {
-        let scale = self.vae_scale();
+        let scale = self.vae.scale_factor();
         let tokens = ((request.height / scale) * (request.width / scale)) as u64;
         let batch: u64 = if request.guidance > 1.0 { 2 } else { 1 };
         let frames = request.frames as u64;
         let chunk = request.chunk.map_or(frames, |c| (c as u64).min(frames));
-        let unet = &self.unet.config;
+        let unet = &self.unet;
         let heads = unet.num_attention_heads.first().copied().unwrap_or(1) as u64;
         let motion_heads = unet.motion.num_attention_heads.first().copied().unwrap_or(1) as u64;
         let channels = unet.block_out_channels.first().copied().unwrap_or(1) as u64;
@@ -36,20 +84,32 @@ impl Pipeline {
             Some(s) if request.frames > s.window => s.window as u64,
             _ => frames,
         };
-        let vae = &self.vae.config;
+        let vae = &self.vae;
         let decode = (request.decode_chunk as u64).min(frames);
         let pixels = (request.height * request.width) as u64;
         let mut needs = vec![
-            BufferNeed { what: "spatial attention scores", bytes: batch * chunk * heads * tokens * tokens * F32 },
-            BufferNeed { what: "the clip's activation in the motion modules", bytes: batch * frames * channels * tokens * F32 },
-            BufferNeed { what: "temporal attention scores", bytes: batch * tokens * motion_heads * window * window * F32 },
-            BufferNeed { what: "the VAE decoder's full-size activation", bytes: decode * vae.block_out_channels.first().copied().unwrap_or(1) as u64 * pixels * F32 },
+            BufferNeed { what: SPATIAL, bytes: batch * chunk * heads * tokens * tokens * F32 },
+            BufferNeed { what: CLIP_ACTIVATION, bytes: batch * frames * channels * tokens * F32 },
+            BufferNeed { what: TEMPORAL, bytes: batch * tokens * motion_heads * window * window * F32 },
+            BufferNeed { what: VAE_ACTIVATION, bytes: decode * vae.block_out_channels.first().copied().unwrap_or(1) as u64 * pixels * F32 },
         ];
         if vae.mid_block_add_attention {
-            needs.push(BufferNeed { what: "the VAE decoder's attention scores", bytes: decode * tokens * tokens * F32 });
+            needs.push(BufferNeed { what: VAE_ATTENTION, bytes: decode * tokens * tokens * F32 });
         }
         needs.sort_by(|a, b| b.bytes.cmp(&a.bytes));
         needs
+    }
+
+    /// Weights plus the peak of working memory. The peak is an estimate from the data flow, not
+    /// a measurement: in the UNet a block's input, its residual and its output live together
+    /// (three clip activations) beside one attention's scores and their softmax; in the VAE
+    /// three full-size activations beside its attention scores; the larger phase counts.
+    pub fn estimate(&self, request: &Request) -> Estimate {
+        let needs = self.buffer_needs(request);
+        let bytes = |what: &str| needs.iter().find(|n| n.what == what).map_or(0, |n| n.bytes);
+        let unet = 3 * bytes(CLIP_ACTIVATION) + 2 * bytes(SPATIAL).max(bytes(TEMPORAL));
+        let vae = 3 * bytes(VAE_ACTIVATION) + bytes(VAE_ATTENTION);
+        Estimate { weight_bytes: self.weight_bytes, working_bytes: unet.max(vae), largest: needs[0].clone() }
     }
 
     /// Refuses a request whose largest buffer exceeds `limit` bytes, saying which buffer, the
@@ -75,6 +135,33 @@ impl Pipeline {
             gigabytes(limit)
         )))
     }
+}
+
+impl Pipeline {
+    /// The loaded model's shape, its weights counted on the device.
+    pub fn shape(&self) -> ModelShape {
+        let params = self.text_encoder.num_params() + self.unet.num_params() + self.vae.num_params();
+        ModelShape { unet: self.unet.config.clone(), vae: self.vae.config.clone(), weight_bytes: Some(params as u64 * F32) }
+    }
+}
+
+/// f32 bytes of the tensors inference loads, from the weight files' headers; `None` when a
+/// weight file is not in the store.
+fn weight_bytes(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> Option<u64> {
+    let mut files: Vec<_> = unet_weight_files(store, adapter).ok()?.into_iter().map(|(s, path)| (s, path, &[] as &[&str])).collect();
+    files.push((store, weights_file(store, "text_encoder", "model").ok()?, TEXT_UNUSED));
+    files.push((store, weights_file(store, "vae", "diffusion_pytorch_model").ok()?, VAE_UNUSED));
+    let mut total = 0;
+    for (store, path, unused) in files {
+        let header = read_header(store.open(&path).ok()?.as_mut()).ok()?;
+        total += header
+            .tensors
+            .iter()
+            .filter(|(key, _)| !unused.iter().any(|u| key.starts_with(u)))
+            .map(|(_, info)| info.shape.iter().product::<usize>() as u64 * F32)
+            .sum::<u64>();
+    }
+    Some(total)
 }
 
 fn gigabytes(bytes: u64) -> String {

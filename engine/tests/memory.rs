@@ -1,15 +1,17 @@
-//! The buffer-size check: what each large buffer of a generation takes, and a request over the
-//! device's per-buffer cap refused up front with the limit and the frame count that fits.
+//! The memory check: what each large buffer of a generation takes, a request over the device's
+//! per-buffer cap refused up front with the limit and the frame count that fits, and the shape
+//! read from config files and weight headers alone agreeing with the loaded model.
 
 mod common;
 
 use common::fixture;
+use engine::memory::ModelShape;
 use engine::pipeline::{FreeNoiseSettings, Pipeline, Request};
-use engine::store::DirStore;
+use engine::store::{DirStore, MemoryStore, ModelStore};
 use engine::Backend;
 
-fn tiny() -> Pipeline {
-    Pipeline::load(&DirStore::new(fixture("tiny-mid")).unwrap(), None, &Backend::cpu_device()).unwrap()
+fn tiny() -> ModelShape {
+    Pipeline::load(&DirStore::new(fixture("tiny-mid")).unwrap(), None, &Backend::cpu_device()).unwrap().shape()
 }
 
 fn request(frames: usize, free_noise: bool) -> Request {
@@ -19,7 +21,7 @@ fn request(frames: usize, free_noise: bool) -> Request {
     r
 }
 
-fn bytes(pipeline: &Pipeline, r: &Request, what: &str) -> u64 {
+fn bytes(pipeline: &ModelShape, r: &Request, what: &str) -> u64 {
     pipeline.buffer_needs(r).into_iter().find(|n| n.what == what).unwrap_or_else(|| panic!("no {what}")).bytes
 }
 
@@ -56,4 +58,50 @@ fn a_request_over_the_cap_is_refused_naming_the_limit_and_what_fits() {
     assert!(p.check_buffer_limit(&request(most + 1, true), largest / 2).is_err(), "{} frames do not", most + 1);
     let tiny_cap = p.check_buffer_limit(&r, 1000).unwrap_err().to_string();
     assert!(tiny_cap.contains("even one frame is too much at 64×64"), "{tiny_cap}");
+}
+
+#[test]
+fn the_shape_read_from_files_matches_the_loaded_model() {
+    let device = Backend::cpu_device();
+    // tiny-split: an SD1.5-style UNet plus a motion adapter, f16 and bf16 files (read as f32),
+    // and a bare CLIP checkpoint whose keys start with `encoder.` like the VAE's unused half.
+    let (model, adapter) = (DirStore::new(fixture("tiny-split")).unwrap(), DirStore::new(fixture("tiny-split/motion_adapter")).unwrap());
+    let loaded = Pipeline::load(&model, Some(&adapter), &device).unwrap().shape();
+    let read = ModelShape::read(&model, Some(&adapter)).unwrap();
+    assert_eq!(read.weight_bytes, loaded.weight_bytes, "every loaded weight counted once, unused ones not");
+    assert!(read.weight_bytes.unwrap() > 0);
+    let r = request(48, true);
+    assert_eq!(read.buffer_needs(&r), loaded.buffer_needs(&r));
+    let mid = DirStore::new(fixture("tiny-mid")).unwrap();
+    assert_eq!(ModelShape::read(&mid, None).unwrap().weight_bytes, tiny().weight_bytes);
+}
+
+#[test]
+fn configs_alone_give_buffers_but_no_weight_figure() {
+    let dir = DirStore::new(fixture("tiny-mid")).unwrap();
+    let mut configs = MemoryStore::new("tiny-mid configs");
+    for path in ["unet/config.json", "vae/config.json"] {
+        configs.insert(path, dir.read_text(path).unwrap().into_bytes());
+    }
+    let shape = ModelShape::read(&configs, None).unwrap();
+    assert_eq!(shape.weight_bytes, None);
+    let r = request(32, true);
+    assert_eq!(shape.buffer_needs(&r), tiny().buffer_needs(&r));
+    let missing = ModelShape::read(&MemoryStore::new("empty"), None).unwrap_err().to_string();
+    assert!(missing.contains("vae/config.json"), "{missing}");
+}
+
+#[test]
+fn the_estimate_grows_with_the_clip_and_holds_its_largest_buffer() {
+    let shape = tiny();
+    // At 64×64 the tiny model's VAE decode (16 frames at a time) is the peak up to ~300 frames.
+    let short = shape.estimate(&request(16, true));
+    let long = shape.estimate(&request(512, true));
+    assert_eq!(short.weight_bytes, shape.weight_bytes);
+    assert_eq!(long.largest, shape.buffer_needs(&request(512, true))[0]);
+    assert!(long.working_bytes >= long.largest.bytes, "the peak holds at least the largest buffer");
+    assert!(long.working_bytes > short.working_bytes, "{long:?} vs {short:?}");
+    // FreeNoise bounds the temporal scores by the window; plain sampling's grow with the clip.
+    let plain = shape.estimate(&request(512, false));
+    assert!(plain.working_bytes > long.working_bytes, "{plain:?} vs {long:?}");
 }

@@ -10,22 +10,37 @@ use crate::EngineError;
 
 /// `adapter`: a store holding the motion adapter's `config.json` and weights at its root.
 pub fn load_unet(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>, device: &Device) -> Result<UNetMotionModel, EngineError> {
-    let config_path = "unet/config.json";
-    let config_text = store.read_text(config_path)?;
-    let config_file = format!("{}/{config_path}", store.name());
+    let config = unet_config(store, adapter)?;
     let mut files = WeightFiles::new();
-    files.add(store.open(&weights_file(store, "unet", "diffusion_pytorch_model")?)?)?;
-    let config = match adapter {
-        None => UNetConfig::from_json(&config_text, &config_file, None)?,
-        Some(adapter) => {
-            let adapter_text = adapter.read_text("config.json")?;
-            let adapter_file = format!("{}/config.json", adapter.name());
-            files.add(adapter.open(&weights_file(adapter, ".", "diffusion_pytorch_model")?.trim_start_matches("./"))?)?;
-            UNetConfig::from_json(&config_text, &config_file, Some((&adapter_text, &adapter_file)))?
-        }
-    };
+    for (store, path) in unet_weight_files(store, adapter)? {
+        files.add(store.open(&path)?)?;
+    }
     let builder = Builder::load(files, device);
     let unet = UNetMotionModel::new(&builder, &config);
     builder.finish("UNet", &[])?;
     Ok(unet)
+}
+
+/// The UNet's config: `unet/config.json`, merged with the adapter's `config.json` when given.
+pub fn unet_config(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> Result<UNetConfig, EngineError> {
+    let config_path = "unet/config.json";
+    let config_text = store.read_text(config_path)?;
+    let config_file = format!("{}/{config_path}", store.name());
+    match adapter {
+        None => UNetConfig::from_json(&config_text, &config_file, None),
+        Some(adapter) => {
+            let adapter_text = adapter.read_text("config.json")?;
+            let adapter_file = format!("{}/config.json", adapter.name());
+            UNetConfig::from_json(&config_text, &config_file, Some((&adapter_text, &adapter_file)))
+        }
+    }
+}
+
+/// The UNet's weight files, each with the store that holds it.
+pub fn unet_weight_files<'a>(store: &'a dyn ModelStore, adapter: Option<&'a dyn ModelStore>) -> Result<Vec<(&'a dyn ModelStore, String)>, EngineError> {
+    let mut files = vec![(store, weights_file(store, "unet", "diffusion_pytorch_model")?)];
+    if let Some(adapter) = adapter {
+        files.push((adapter, weights_file(adapter, ".", "diffusion_pytorch_model")?.trim_start_matches("./").to_string()));
+    }
+    Ok(files)
 }

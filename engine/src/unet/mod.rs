@@ -13,5 +13,5 @@ mod load;
 mod unet;
 
 pub use config::UNetConfig;
-pub use load::load_unet;
+pub use load::{load_unet, unet_config, unet_weight_files};
 pub use unet::UNetMotionModel;

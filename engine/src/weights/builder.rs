@@ -8,7 +8,7 @@ use std::rc::Rc;
 use burn::module::{Param, ParamId};
 use burn::prelude::*;
 
-use super::safetensors::{header_len, parse_header, to_f32, TensorInfo};
+use super::safetensors::{read_header, to_f32, TensorInfo};
 use super::source::ByteSource;
 use crate::rng::SplitMix64;
 use crate::EngineError;
@@ -37,11 +37,7 @@ impl WeightFiles {
     /// Adds a file: reads and validates its header now; tensors are read when asked for.
     pub fn add(&mut self, mut source: Box<dyn ByteSource>) -> Result<(), EngineError> {
         let name = source.name().to_string();
-        let size = source.size();
-        let first = source.read_range(0, 8.min(size))?;
-        let prefix_len = header_len(&first, &name)?.min(size);
-        let prefix = source.read_range(0, prefix_len)?;
-        let header = parse_header(&prefix, size, &name)?;
+        let header = read_header(source.as_mut())?;
         let index = self.sources.len();
         for (key, info) in header.tensors {
             if self.entries.contains_key(&key) {

@@ -12,5 +12,5 @@ mod source;
 
 pub use builder::{Builder, Init, WeightFiles};
 pub use export::{named_tensors, safetensors_bytes, NamedTensor};
-pub use safetensors::{header_len, parse_header, to_f32, Dtype, Header, TensorInfo};
+pub use safetensors::{header_len, parse_header, read_header, to_f32, Dtype, Header, TensorInfo};
 pub use source::{ByteSource, FileSource, MemorySource};

@@ -29,6 +29,16 @@ impl Dtype {
     }
 }
 
+/// Reads and validates the header of a safetensors source (two small reads; no tensor data).
+pub fn read_header(source: &mut dyn super::ByteSource) -> Result<Header, EngineError> {
+    let name = source.name().to_string();
+    let size = source.size();
+    let first = source.read_range(0, 8.min(size))?;
+    let prefix_len = header_len(&first, &name)?.min(size);
+    let prefix = source.read_range(0, prefix_len)?;
+    parse_header(&prefix, size, &name)
+}
+
 /// Where one tensor lives in the file, already checked against the file's size.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TensorInfo {
