@@ -24,8 +24,10 @@ pub struct Pipeline {
     pub unet: UNetMotionModel,
     pub vae: VaeDecoder,
     pub scheduler_config: SchedulerConfig,
-    /// The sampler the model's scheduler config names.
+    /// The sampler the model's scheduler config names (DDIM for one the engine does not run).
     pub default_scheduler: SchedulerKind,
+    /// Why `default_scheduler` is not the config's own class, when it is not.
+    pub scheduler_note: Option<String>,
     pub device: Device,
 }
 
@@ -166,12 +168,14 @@ impl Pipeline {
         let scheduler_path = "scheduler/scheduler_config.json";
         let scheduler_file = format!("{}/{scheduler_path}", store.name());
         let scheduler_config = SchedulerConfig::from_json(&store.read_text(scheduler_path)?, &scheduler_file)?;
+        let (default_scheduler, scheduler_note) = scheduler_config.default_kind();
         Ok(Self {
             tokenizer: ClipTokenizer::load(store, "tokenizer")?,
             text_encoder: load_text_encoder(store, device)?,
             unet: load_unet(store, adapter, device)?,
             vae: load_vae_decoder(store, device)?,
-            default_scheduler: scheduler_config.default_kind(&scheduler_file)?,
+            default_scheduler,
+            scheduler_note,
             scheduler_config,
             device: device.clone(),
         })
@@ -308,6 +312,9 @@ impl Pipeline {
         let text_target = with_uncond(targets);
 
         let kind = request.scheduler.unwrap_or(self.default_scheduler);
+        if let (None, Some(note)) = (request.scheduler, &self.scheduler_note) {
+            warnings.push(note.clone());
+        }
         let scheduler = Scheduler::new(kind, &self.scheduler_config, request.steps)?;
         let shape = self.latent_shape(request);
         let noise = match (&request.init_latents, &request.free_noise) {

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use engine::pipeline::{Latents, Pipeline, Request};
 use engine::schedulers::SchedulerKind;
-use engine::store::DirStore;
+use engine::store::{DirStore, ModelStore};
 use engine::Backend;
 
 fn load(config: &str) -> Pipeline {
@@ -56,4 +56,39 @@ fn runs_match_diffusers_end_to_end() {
             assert!(video_error <= 1e-3, "{config} {name}: video relative L2 {video_error:.2e}");
         }
     }
+}
+
+/// tiny-split as SD1.5 repos ship their scheduler: `PNDMScheduler`, same betas and offsets.
+struct AsPndm(DirStore);
+
+impl ModelStore for AsPndm {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn exists(&self, path: &str) -> bool {
+        self.0.exists(path)
+    }
+    fn read_text(&self, path: &str) -> Result<String, engine::EngineError> {
+        let text = self.0.read_text(path)?;
+        Ok(if path == "scheduler/scheduler_config.json" { text.replace("\"DDIMScheduler\"", "\"PNDMScheduler\", \"skip_prk_steps\": true") } else { text })
+    }
+    fn open(&self, path: &str) -> Result<Box<dyn engine::weights::ByteSource>, engine::EngineError> {
+        self.0.open(path)
+    }
+}
+
+#[test]
+fn a_scheduler_the_engine_does_not_run_becomes_ddim_on_its_betas_with_a_note() {
+    let store = AsPndm(DirStore::new(fixture("tiny-split")).unwrap());
+    let adapter = DirStore::new(fixture("tiny-split/motion_adapter")).unwrap();
+    let pipeline = Pipeline::load(&store, Some(&adapter), &Backend::cpu_device()).unwrap();
+    let mut request = request("tiny-split", SchedulerKind::Ddim);
+    request.scheduler = None;
+    let output = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
+    let error = relative_l2(&output.video, &golden("tiny-split", "ddim_video").data);
+    assert!(error <= 1e-3, "video relative L2 {error:.2e} against diffusers' DDIM run");
+    assert!(output.warnings.iter().any(|w| w.contains("PNDMScheduler") && w.contains("DDIM")), "{:?}", output.warnings);
+    request.scheduler = Some(SchedulerKind::Ddim);
+    let chosen = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
+    assert!(chosen.warnings.iter().all(|w| !w.contains("PNDMScheduler")), "a chosen sampler needs no note: {:?}", chosen.warnings);
 }

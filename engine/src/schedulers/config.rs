@@ -94,16 +94,15 @@ impl SchedulerConfig {
         Ok(config)
     }
 
-    /// The sampler the config names, for when the user does not choose one.
-    pub fn default_kind(&self, file: &str) -> Result<SchedulerKind, EngineError> {
+    /// The sampler the config names, for when the user does not choose one. A class the engine
+    /// does not run (SD1.5 repos ship `PNDMScheduler`) gets DDIM on the same betas, as
+    /// `DDIMScheduler.from_config` would give in diffusers, with a note saying so: a plain SD1.5
+    /// repo plus a motion adapter must work without the user knowing scheduler classes.
+    pub fn default_kind(&self) -> (SchedulerKind, Option<String>) {
         match self.class_name.as_deref() {
-            Some("DDIMScheduler") | None => Ok(SchedulerKind::Ddim),
-            Some("EulerDiscreteScheduler") => Ok(SchedulerKind::Euler),
-            Some(other) => Err(EngineError::Config {
-                file: file.into(),
-                field: "_class_name".into(),
-                problem: format!("{other} is not supported (DDIMScheduler and EulerDiscreteScheduler are); choose --scheduler ddim or euler"),
-            }),
+            Some("DDIMScheduler") | None => (SchedulerKind::Ddim, None),
+            Some("EulerDiscreteScheduler") => (SchedulerKind::Euler, None),
+            Some(other) => (SchedulerKind::Ddim, Some(format!("the model names {other}, which the engine does not run, so it sampled with DDIM on the same noise schedule"))),
         }
     }
 
