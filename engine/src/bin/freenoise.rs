@@ -96,8 +96,9 @@ struct GenerateArgs {
     guidance: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Sampler [default: the model's scheduler/scheduler_config.json]; euler = Euler with
-    /// trailing timestep spacing on the model's betas (AnimateDiff-Lightning's setting).
+    /// Sampler [default: the model's scheduler/scheduler_config.json, DDIM on its betas for a
+    /// class the engine does not run, such as PNDM]; euler = Euler with trailing timestep
+    /// spacing on the model's betas (AnimateDiff-Lightning's setting).
     #[arg(long, value_enum)]
     scheduler: Option<SchedulerArg>,
     /// float32 .npy of shape (1, C, F, h, w): unit-variance noise, before the scheduler's
