@@ -130,9 +130,9 @@ impl ModelShape {
             request.frames,
             request.width,
             request.height,
-            gigabytes(need.bytes),
+            binary_size(need.bytes),
             need.what,
-            gigabytes(limit)
+            binary_size(limit)
         )))
     }
 }
@@ -164,10 +164,12 @@ fn weight_bytes(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> Opt
     Some(total)
 }
 
-fn gigabytes(bytes: u64) -> String {
-    if bytes >= 1 << 30 {
-        format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
-    } else {
-        format!("{:.0} MiB", bytes as f64 / (1u64 << 20) as f64)
+/// Memory in binary units, as GPU memory is counted: "2.0 GiB", "33.6 MiB", "512 KiB".
+pub fn binary_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        n if n >= 1 << 30 => format!("{:.1} GiB", b / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", b / (1u64 << 20) as f64),
+        _ => format!("{:.0} KiB", b / 1024.0),
     }
 }

@@ -11,7 +11,7 @@ use crate::freenoise::windows::{validate_window, WindowPlan};
 use crate::freenoise::{FusionPlacement, NoiseType, Weighting};
 use crate::unet::motion::Fusion;
 use crate::rng::SplitMix64;
-use crate::schedulers::{Scheduler, SchedulerConfig, SchedulerKind};
+use crate::schedulers::{BetaSchedule, Scheduler, SchedulerConfig, SchedulerKind};
 use crate::store::ModelStore;
 use crate::unet::{load_unet, UNetMotionModel};
 use crate::vae::{load_vae_decoder, VaeDecoder};
@@ -73,6 +73,8 @@ pub struct Request {
     pub seed: u64,
     /// `None`: the model's scheduler config decides.
     pub scheduler: Option<SchedulerKind>,
+    /// Overrides the config's betas (AnimateDiff-Lightning samples SD1.5 models on linear betas).
+    pub beta_schedule: Option<BetaSchedule>,
     pub init_latents: Option<Latents>,
     /// Frames per VAE decode call (memory vs speed).
     pub decode_chunk: usize,
@@ -105,6 +107,7 @@ impl Request {
             guidance: 7.5,
             seed: 0,
             scheduler: None,
+            beta_schedule: None,
             init_latents: None,
             decode_chunk: 16,
             free_noise: Some(FreeNoiseSettings::default()),
@@ -315,7 +318,8 @@ impl Pipeline {
         if let (None, Some(note)) = (request.scheduler, &self.scheduler_note) {
             warnings.push(note.clone());
         }
-        let scheduler = Scheduler::new(kind, &self.scheduler_config, request.steps)?;
+        let config = SchedulerConfig { beta_schedule: request.beta_schedule.unwrap_or(self.scheduler_config.beta_schedule), ..self.scheduler_config.clone() };
+        let scheduler = Scheduler::new(kind, &config, request.steps)?;
         let shape = self.latent_shape(request);
         let noise = match (&request.init_latents, &request.free_noise) {
             (Some(latents), _) => latents.data.clone(),

@@ -48,7 +48,9 @@ impl ModelStore for DirStore {
 /// The weights file of a diffusers component folder: the full-precision name first, then the
 /// fp16 variant that many Hub repos ship.
 pub fn weights_file(store: &dyn ModelStore, folder: &str, stem: &str) -> Result<String, EngineError> {
-    let candidates = [format!("{folder}/{stem}.safetensors"), format!("{folder}/{stem}.fp16.safetensors")];
+    // "." is the store's root (an adapter folder keeps its weights there).
+    let prefix = if folder == "." { String::new() } else { format!("{folder}/") };
+    let candidates = [format!("{prefix}{stem}.safetensors"), format!("{prefix}{stem}.fp16.safetensors")];
     candidates.iter().find(|p| store.exists(p)).cloned().ok_or_else(|| EngineError::Io {
         path: format!("{}/{}", store.name(), candidates[0]),
         reason: format!("missing (nor is there {})", candidates[1]),
@@ -85,6 +87,43 @@ impl ModelStore for MemoryStore {
     fn open(&self, path: &str) -> Result<Box<dyn ByteSource>, EngineError> {
         let bytes = self.files.get(path).ok_or_else(|| EngineError::Io { path: format!("{}/{path}", self.name), reason: "missing".into() })?;
         Ok(Box::new(crate::weights::MemorySource { name: format!("{}/{path}", self.name), bytes: bytes.to_vec() }))
+    }
+}
+
+/// A motion adapter shipped as one safetensors file with no config (AnimateDiff-Lightning),
+/// seen as an adapter folder holding only `diffusion_pytorch_model.safetensors`; the UNet
+/// loader then reads its config from its tensors.
+pub struct AdapterFile {
+    inner: Box<dyn ModelStore>,
+    path: String,
+}
+
+/// The name an adapter folder's weights go by.
+const ADAPTER_WEIGHTS: &str = "diffusion_pytorch_model.safetensors";
+
+impl AdapterFile {
+    /// `path`: the file, inside `inner`.
+    pub fn new(inner: Box<dyn ModelStore>, path: impl Into<String>) -> Self {
+        Self { inner, path: path.into() }
+    }
+
+    fn missing(&self, path: &str) -> EngineError {
+        EngineError::Io { path: format!("{}/{path}", self.name()), reason: "missing (the adapter is the single file named)".into() }
+    }
+}
+
+impl ModelStore for AdapterFile {
+    fn name(&self) -> String {
+        format!("{}/{}", self.inner.name(), self.path)
+    }
+    fn exists(&self, path: &str) -> bool {
+        path == ADAPTER_WEIGHTS && self.inner.exists(&self.path)
+    }
+    fn read_text(&self, path: &str) -> Result<String, EngineError> {
+        Err(self.missing(path))
+    }
+    fn open(&self, path: &str) -> Result<Box<dyn ByteSource>, EngineError> {
+        if path == ADAPTER_WEIGHTS { self.inner.open(&self.path) } else { Err(self.missing(path)) }
     }
 }
 

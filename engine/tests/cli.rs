@@ -44,6 +44,29 @@ fn cli_reproduces_golden_runs() {
 }
 
 #[test]
+fn cli_runs_a_bare_lightning_style_adapter_file() {
+    let out = tempdir();
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("tiny-split/lightning/golden/run.json")).unwrap()).unwrap();
+    let adapter = fixture(&format!("tiny-split/lightning/{}", run["file"].as_str().unwrap()));
+    let video = out.join("lightning.npy");
+    let result = freenoise(&[
+        "generate", "--model", fixture("tiny-split").to_str().unwrap(), "--motion-adapter", adapter.to_str().unwrap(),
+        "--prompt", run["prompt"].as_str().unwrap(), "--steps", "4", "--guidance", "1", "--scheduler", "euler",
+        "--beta-schedule", "linear", "--init-latents", fixture("tiny-split/lightning/golden/init_latents.npy").to_str().unwrap(),
+        "--save-video", video.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let got = read_npy(&std::fs::read(&video).unwrap(), "out").unwrap();
+    assert!(relative_l2(&got.data, &golden("tiny-split/lightning", "video").data) <= 1e-3);
+    // A file that is not a motion adapter is named, with what it lacks.
+    let wrong = fixture("tiny-split/vae/diffusion_pytorch_model.safetensors");
+    let result = freenoise(&["generate", "--model", fixture("tiny-split").to_str().unwrap(), "--motion-adapter", wrong.to_str().unwrap(), "--prompt", "x"]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success() && stderr.contains("vae/diffusion_pytorch_model.safetensors") && stderr.contains("not a motion adapter"), "{stderr}");
+}
+
+#[test]
 fn cli_explains_bad_input() {
     let out = tempdir();
     let model = fixture("tiny-mid");

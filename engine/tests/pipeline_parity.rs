@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use engine::pipeline::{Latents, Pipeline, Request};
-use engine::schedulers::SchedulerKind;
-use engine::store::{DirStore, ModelStore};
+use engine::schedulers::{BetaSchedule, SchedulerKind};
+use engine::store::{AdapterFile, DirStore, ModelStore};
 use engine::Backend;
 
 fn load(config: &str) -> Pipeline {
@@ -91,4 +91,28 @@ fn a_scheduler_the_engine_does_not_run_becomes_ddim_on_its_betas_with_a_note() {
     request.scheduler = Some(SchedulerKind::Ddim);
     let chosen = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
     assert!(chosen.warnings.iter().all(|w| !w.contains("PNDMScheduler")), "a chosen sampler needs no note: {:?}", chosen.warnings);
+}
+
+#[test]
+fn a_bare_adapter_file_runs_lightning_style_like_diffusers() {
+    // tiny-split's UNet plus an adapter saved as AnimateDiff-Lightning ships them (no config),
+    // sampled the way its model card says: Euler, trailing spacing, linear betas, guidance 1.
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("tiny-split/lightning/golden/run.json")).unwrap()).unwrap();
+    let file = run["file"].as_str().unwrap();
+    let store = DirStore::new(fixture("tiny-split")).unwrap();
+    let adapter = AdapterFile::new(Box::new(DirStore::new(fixture("tiny-split/lightning")).unwrap()), file);
+    let pipeline = Pipeline::load(&store, Some(&adapter), &Backend::cpu_device()).unwrap();
+    assert_eq!(pipeline.unet.config.motion.num_attention_heads, vec![8, 8], "MotionAdapter's default heads");
+    assert!(pipeline.unet.config.motion.use_mid_block, "the mid block's modules were found");
+    let init = golden("tiny-split/lightning", "init_latents");
+    let mut request = Request::new(run["prompt"].as_str().unwrap());
+    (request.frames, request.height, request.width) = (run["frames"].as_u64().unwrap() as usize, 64, 64);
+    (request.steps, request.guidance) = (run["steps"].as_u64().unwrap() as usize, 1.0);
+    request.scheduler = Some(SchedulerKind::Euler);
+    request.beta_schedule = Some(BetaSchedule::Linear);
+    request.init_latents = Some(Latents { shape: init.shape.clone().try_into().unwrap(), data: init.data });
+    let output = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
+    let error = relative_l2(&output.video, &golden("tiny-split/lightning", "video").data);
+    println!("lightning-style run: video {error:.2e}");
+    assert!(error <= 1e-3, "video relative L2 {error:.2e}");
 }

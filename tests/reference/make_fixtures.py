@@ -12,6 +12,9 @@ Two configurations cover the layouts real checkpoints come in:
                motion module; other head counts and norm groups; text encoder stored f16 and VAE
                bf16 (the reference runs on the rounded values in f32); DDIM scaled_linear/leading;
                tokenizer given as vocab.json + merges.txt only.
+  tiny-split/lightning : a bare motion adapter file with no config.json, as AnimateDiff-Lightning
+               ships them (MotionAdapter's default heads and position table, a mid block), with a
+               run on Lightning's sampler: Euler, trailing spacing, linear betas, no guidance.
 """
 
 import gzip
@@ -35,6 +38,7 @@ from diffusers import (  # noqa: E402
     UNet2DConditionModel,
     UNetMotionModel,
 )
+from safetensors.torch import save_file  # noqa: E402
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer  # noqa: E402
 from open_clip.tokenizer import bytes_to_unicode  # noqa: E402
 
@@ -45,6 +49,8 @@ FRAMES = 8
 STEPS_DDIM = 3
 STEPS_EULER = 2
 GUIDANCE = 7.5
+LIGHTNING_FILE = "animatediff_lightning_4step_diffusers.safetensors"
+STEPS_LIGHTNING = 4
 
 TOKENIZER_CASES = [
     "a cat",
@@ -311,6 +317,42 @@ def run_free_noise(pipe, scheduler, golden: Path, generator) -> None:
         save_npy(golden, f"{name}_video", video.astype(np.float32))
 
 
+def make_lightning(split: Path) -> None:
+    """Writes split/lightning/: an adapter file for the tiny-split UNet, saved the way
+    AnimateDiff-Lightning ships its adapters (a bare state dict, no config), and its golden run
+    on the saved tiny-split pipeline with Lightning's sampler."""
+    torch.manual_seed(3)
+    generator = torch.Generator().manual_seed(3)
+    adapter = MotionAdapter(block_out_channels=(32, 64), motion_layers_per_block=2, motion_norm_num_groups=16).eval()
+    perturb_constants(adapter, generator)
+    folder = split / "lightning"
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "golden").mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in adapter.state_dict().items()}, folder / LIGHTNING_FILE)
+    f32 = dict(torch_dtype=torch.float32)
+    pipe = AnimateDiffPipeline(
+        vae=AutoencoderKL.from_pretrained(split / "vae", **f32),
+        text_encoder=CLIPTextModel.from_pretrained(split / "text_encoder", **f32),
+        tokenizer=CLIPTokenizer.from_pretrained(split / "tokenizer"),
+        unet=UNet2DConditionModel.from_pretrained(split / "unet", **f32),
+        motion_adapter=adapter,
+        scheduler=DDIMScheduler.from_pretrained(split / "scheduler"),
+    )
+    pipe.set_progress_bar_config(disable=True)
+    # AnimateDiff-Lightning's model card: Euler, trailing spacing, linear betas, guidance 1.
+    pipe.scheduler = EulerDiscreteScheduler.from_config(pipe.scheduler.config, timestep_spacing="trailing", beta_schedule="linear")
+    init = torch.randn((1, 4, FRAMES, 8, 8), generator=generator)
+    result = pipe(prompt=PROMPT, num_frames=FRAMES, height=64, width=64, num_inference_steps=STEPS_LIGHTNING,
+                  guidance_scale=1.0, latents=init.clone(), output_type="np")
+    save_npy(folder / "golden", "init_latents", init)
+    save_npy(folder / "golden", "video", result.frames[0].astype(np.float32))
+    (folder / "golden" / "run.json").write_text(json.dumps({
+        "file": LIGHTNING_FILE, "prompt": PROMPT, "frames": FRAMES, "height": 64, "width": 64,
+        "steps": STEPS_LIGHTNING, "guidance": 1.0,
+    }, indent=2))
+
+
 def main() -> None:
     ROOT.mkdir(parents=True, exist_ok=True)
     tokenizer_dir = ROOT / "tokenizer"
@@ -330,6 +372,8 @@ def main() -> None:
         run_reference(folder, parts, tokenizer, generator)
         print(f"wrote {folder}")
     shutil.rmtree(tokenizer_dir)
+    make_lightning(ROOT / "tiny-split")
+    print(f"wrote {ROOT / 'tiny-split' / 'lightning'}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 //! `freenoise`: the engine from the command line. Thin: parse → Pipeline → write outputs.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -9,8 +9,8 @@ use engine::freenoise::prompts::Interpolation;
 use engine::freenoise::{FusionPlacement, NoiseType, Weighting};
 use engine::npy::{read_npy, write_npy};
 use engine::pipeline::{FreeNoiseSettings, Latents, Output, Pipeline, Progress, Request};
-use engine::schedulers::SchedulerKind;
-use engine::store::DirStore;
+use engine::schedulers::{BetaSchedule, SchedulerKind};
+use engine::store::{AdapterFile, DirStore, ModelStore};
 use engine::{Backend, EngineError};
 
 #[derive(Parser)]
@@ -30,6 +30,12 @@ enum Command {
 enum SchedulerArg {
     Ddim,
     Euler,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BetaArg {
+    Linear,
+    ScaledLinear,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,7 +78,8 @@ struct GenerateArgs {
     /// A diffusers AnimateDiff pipeline folder (or an SD1.5 pipeline with --motion-adapter).
     #[arg(long)]
     model: PathBuf,
-    /// A diffusers MotionAdapter folder, when the model's unet/ is a plain SD1.5 UNet.
+    /// A diffusers MotionAdapter folder, when the model's unet/ is a plain SD1.5 UNet; or one
+    /// adapter .safetensors file with no config (AnimateDiff-Lightning's), read from its tensors.
     #[arg(long)]
     motion_adapter: Option<PathBuf>,
     #[arg(long)]
@@ -96,6 +103,9 @@ struct GenerateArgs {
     guidance: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Noise schedule [default: the model's]; AnimateDiff-Lightning samples on linear betas.
+    #[arg(long, value_enum)]
+    beta_schedule: Option<BetaArg>,
     /// Sampler [default: the model's scheduler/scheduler_config.json, DDIM on its betas for a
     /// class the engine does not run, such as PNDM]; euler = Euler with trailing timestep
     /// spacing on the model's betas (AnimateDiff-Lightning's setting).
@@ -169,11 +179,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// An adapter folder, or a bare adapter file seen as one.
+fn adapter_store(path: &Path) -> Result<Box<dyn ModelStore>, EngineError> {
+    if !path.is_file() {
+        return Ok(Box::new(DirStore::new(path)?));
+    }
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file = path.file_name().unwrap_or_default().to_string_lossy();
+    Ok(Box::new(AdapterFile::new(Box::new(DirStore::new(folder)?), file)))
+}
+
 fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     let device = Backend::cpu_device();
     let store = DirStore::new(&args.model)?;
-    let adapter = args.motion_adapter.as_ref().map(DirStore::new).transpose()?;
-    let pipeline = Pipeline::load(&store, adapter.as_ref().map(|a| a as _), &device)?;
+    let adapter = args.motion_adapter.as_deref().map(adapter_store).transpose()?;
+    let pipeline = Pipeline::load(&store, adapter.as_deref(), &device)?;
 
     let init = args.init_latents.as_ref().map(|path| read_latents(path)).transpose()?;
     let scale = pipeline.vae_scale();
@@ -188,6 +208,10 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     request.scheduler = args.scheduler.map(|s| match s {
         SchedulerArg::Ddim => SchedulerKind::Ddim,
         SchedulerArg::Euler => SchedulerKind::Euler,
+    });
+    request.beta_schedule = args.beta_schedule.map(|b| match b {
+        BetaArg::Linear => BetaSchedule::Linear,
+        BetaArg::ScaledLinear => BetaSchedule::ScaledLinear,
     });
     request.init_latents = init;
     request.decode_chunk = args.decode_chunk;

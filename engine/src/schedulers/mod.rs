@@ -5,7 +5,7 @@ mod config;
 mod ddim;
 mod euler;
 
-pub use config::{Prediction, SchedulerConfig, Spacing};
+pub use config::{BetaSchedule, Prediction, SchedulerConfig, Spacing};
 pub use ddim::Ddim;
 pub use euler::Euler;
 

@@ -1,5 +1,6 @@
 //! `UNetMotionModel`: the SD1.5 UNet with AnimateDiff motion modules, in diffusers' layout.
 
+pub mod adapter_file;
 pub mod attention;
 pub mod blocks;
 pub mod config;
