@@ -23,6 +23,23 @@ pub struct ComputeDevice {
 thread_local! {
     // The wgpu runtime initialises once per worker; later calls reuse the device.
     static DEVICE: RefCell<Option<ComputeDevice>> = const { RefCell::new(None) };
+    // The adapter's cap, asked before any device exists (memory estimates as the user types).
+    static CAP: RefCell<Option<Option<u64>>> = const { RefCell::new(None) };
+}
+
+/// The per-buffer cap the next generation will run under: the device's once it exists, else the
+/// adapter's (asking an adapter is cheap; starting a device is not, and may never be needed).
+pub async fn buffer_limit() -> Option<u64> {
+    if let Some(found) = DEVICE.with(|d| d.borrow().as_ref().map(|c| c.max_buffer)) {
+        return found;
+    }
+    if let Some(cap) = CAP.with(|c| *c.borrow()) {
+        return cap;
+    }
+    let gpu = gpu();
+    let cap = if gpu.is_undefined() || gpu.is_null() { None } else { adapter_limits().await.0 };
+    CAP.with(|c| *c.borrow_mut() = Some(cap));
+    cap
 }
 
 pub async fn compute_device() -> ComputeDevice {

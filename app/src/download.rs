@@ -8,6 +8,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 
+use engine::store::{AdapterFile, ModelStore};
+
 use crate::hub::{self, Remote, RepoKind};
 use crate::opfs::{self, describe, WriteError};
 use crate::protocol::{DownloadProgress, FileProgress, HubModel};
@@ -25,6 +27,18 @@ pub trait Reporter {
     fn now_ms(&self) -> f64;
 }
 
+/// The pipeline's store and the adapter's as the engine reads them: an adapter given as one file
+/// is seen as an adapter folder holding just that file.
+pub fn as_stores(model: &HubModel, stores: Vec<StoredModel>) -> (Box<dyn ModelStore>, Option<Box<dyn ModelStore>>) {
+    let mut stores = stores.into_iter().map(|s| Box::new(s) as Box<dyn ModelStore>);
+    let pipeline = stores.next().expect("the pipeline's store");
+    let adapter = stores.next().map(|a| match &model.adapter_file {
+        Some(file) => Box::new(AdapterFile::new(a, file.clone())) as Box<dyn ModelStore>,
+        None => a,
+    });
+    (pipeline, adapter)
+}
+
 /// The repos of a Hub model: the pipeline, then its motion adapter.
 pub fn repos(model: &HubModel) -> Vec<(String, RepoKind)> {
     std::iter::once((model.repo.clone(), RepoKind::Pipeline)).chain(model.adapter.clone().map(|a| (a, RepoKind::Adapter))).collect()
@@ -38,6 +52,21 @@ impl HubModel {
     /// The adapter always comes from its repo's main branch: the revision names the pipeline's.
     pub fn revision_of(&self, repo: &str) -> String {
         if repo == self.repo { self.revision.clone() } else { "main".into() }
+    }
+}
+
+/// The single adapter file the model names, for its adapter repo.
+fn adapter_file(model: &HubModel, kind: RepoKind) -> Option<&str> {
+    model.adapter_file.as_deref().filter(|_| kind == RepoKind::Adapter)
+}
+
+/// Whether a repo folder's plan holds what this use of the repo needs: the named file, or for
+/// an adapter folder its config (a plan made for one file lacks it).
+fn plan_covers(plan: &[String], kind: RepoKind, file: Option<&str>) -> bool {
+    match (kind, file) {
+        (RepoKind::Adapter, Some(file)) => plan.iter().any(|p| p == file),
+        (RepoKind::Adapter, None) => plan.iter().any(|p| p == "config.json"),
+        (RepoKind::Pipeline, _) => true,
     }
 }
 
@@ -57,8 +86,9 @@ pub async fn ensure(model: &HubModel, reporter: &dyn Reporter) -> Result<Vec<Sto
                 reporter.status(format!("{label}: {} changed in browser storage since it was saved; fetching again.", damaged.join(", ")));
             }
         }
+        let file = adapter_file(model, kind);
         let remotes = match folder.plan() {
-            Some(_) => {
+            Some(plan) if plan_covers(plan, kind, file) => {
                 let mut remotes = Vec::new();
                 for path in folder.missing() {
                     let url = hub::file_url(&model.base_url, &repo, &revision, &path);
@@ -66,11 +96,19 @@ pub async fn ensure(model: &HubModel, reporter: &dyn Reporter) -> Result<Vec<Sto
                 }
                 remotes
             }
-            None => {
+            _ => {
                 reporter.status(format!("Asking {} which files {label} has…", model.base_url));
-                let remotes = hub::probe(&model.base_url, &repo, &revision, kind).await?;
-                folder.set_plan(remotes.iter().map(|r| r.path.clone()).collect()).await?;
-                remotes
+                let remotes = hub::probe(&model.base_url, &repo, &revision, kind, file).await?;
+                // Files stored for another use of this repo (the adapter as a folder, or
+                // another of its files) stay planned: they are kept, not fetched again.
+                let mut plan: Vec<String> = folder.plan().unwrap_or_default().to_vec();
+                for remote in &remotes {
+                    if !plan.contains(&remote.path) {
+                        plan.push(remote.path.clone());
+                    }
+                }
+                folder.set_plan(plan).await?;
+                remotes.into_iter().filter(|r| folder.missing().contains(&r.path)).collect()
             }
         };
         wanted.extend(remotes.into_iter().map(|r| (folders.len(), r)));
@@ -90,6 +128,21 @@ pub async fn ensure(model: &HubModel, reporter: &dyn Reporter) -> Result<Vec<Sto
     Ok(stores)
 }
 
+/// The model's repos as stored, when every planned file is there; `None` otherwise. Unchecked
+/// (no re-hash) and with no network: for reading configs and headers, not for running.
+pub async fn stored(model: &HubModel) -> Result<Option<Vec<StoredModel>>, String> {
+    let mut stores = Vec::new();
+    for (repo, kind) in repos(model) {
+        let label = format!("{repo}@{}", model.revision_of(&repo));
+        let Some(folder) = RepoFolder::open(&repo_path(model, &repo), label, false).await? else { return Ok(None) };
+        if !folder.plan().is_some_and(|plan| plan_covers(plan, kind, adapter_file(model, kind))) || !folder.missing().is_empty() {
+            return Ok(None);
+        }
+        stores.push(folder.store().await?);
+    }
+    Ok(Some(stores))
+}
+
 async fn check_quota(needed: u64) -> Result<(), String> {
     let (used, quota) = opfs::estimate().await?;
     if needed as f64 > quota - used {
@@ -100,11 +153,11 @@ async fn check_quota(needed: u64) -> Result<(), String> {
 
 pub fn quota_message(needed: f64, used: f64, quota: f64) -> String {
     format!(
-        "Not enough browser storage: this model needs {} more, but only {} of the {} this site may use is free. \
-         Delete stored models (Delete model) or free disk space, then try again.",
+        "Not enough browser storage: this model needs {} more, but only {} of the {} this site may use is free. {}",
         bytes(needed),
         bytes((quota - used).max(0.0)),
-        bytes(quota)
+        bytes(quota),
+        opfs::FREE_SPACE
     )
 }
 
@@ -116,9 +169,9 @@ async fn refused_message(left: f64) -> String {
         Err(_) => String::new(),
     };
     format!(
-        "Not enough browser storage: this model needs {} more, but the browser refused to store more{site}. \
-         Delete stored models (Delete model) or free disk space, then try again.",
-        bytes(left)
+        "Not enough browser storage: this model needs {} more, but the browser refused to store more{site}. {}",
+        bytes(left),
+        opfs::FREE_SPACE
     )
 }
 

@@ -57,8 +57,15 @@ pub fn file_url(base_url: &str, repo: &str, revision: &str, path: &str) -> Strin
     format!("{}/{repo}/resolve/{revision}/{path}", base_url.trim_end_matches('/'))
 }
 
-/// The files of `repo` the pipeline needs, or which required one it lacks.
-pub async fn probe(base_url: &str, repo: &str, revision: &str, kind: RepoKind) -> Result<Vec<Remote>, String> {
+/// The files of `repo` the pipeline needs, or which required one it lacks. `file`: an adapter
+/// given as one file, used alone (AnimateDiff-Lightning's repo has no config.json).
+pub async fn probe(base_url: &str, repo: &str, revision: &str, kind: RepoKind, file: Option<&str>) -> Result<Vec<Remote>, String> {
+    if let Some(file) = file {
+        return match head(&file_url(base_url, repo, revision, file), file).await? {
+            Ok(remote) => Ok(vec![remote]),
+            Err(miss) => Err(format!("{repo} (revision {revision}) has no {file}: {miss}")),
+        };
+    }
     let slots = if kind == RepoKind::Pipeline { PIPELINE } else { ADAPTER };
     let mut found = Vec::new();
     for slot in slots {

@@ -11,5 +11,6 @@ pub mod opfs;
 pub mod panic_hook;
 pub mod player;
 pub mod protocol;
+pub mod storage_lock;
 pub mod stored;
 pub mod worker;

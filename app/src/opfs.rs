@@ -134,15 +134,14 @@ pub async fn remove(dir: &Dir, name: &str) -> Result<(), String> {
     }
 }
 
+/// What a user whose browser storage ran out can do about it.
+pub const FREE_SPACE: &str = "Delete stored models (Delete model) or free disk space, then try again.";
+
 /// What to tell a user whose browser storage for this site is full.
 pub async fn full() -> String {
     match estimate().await {
-        Ok((used, quota)) => format!(
-            "Browser storage for this site is full ({} used of {}). Delete stored models (Delete model) or free disk space, then try again.",
-            crate::download::bytes(used),
-            crate::download::bytes(quota)
-        ),
-        Err(e) => format!("Browser storage for this site is full ({e})."),
+        Ok((used, quota)) => format!("Browser storage for this site is full ({} used of {}). {FREE_SPACE}", crate::download::bytes(used), crate::download::bytes(quota)),
+        Err(e) => format!("Browser storage for this site is full ({e}). {FREE_SPACE}"),
     }
 }
 

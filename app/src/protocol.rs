@@ -1,9 +1,9 @@
 //! Messages between the page and its worker, serialised as JSON (pixels travel beside the JSON
-//! as a transferable byte array). Version 3.
+//! as a transferable byte array). Version 4.
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// What the page asks of the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,6 +16,9 @@ pub enum ToWorker {
     Storage { model: Option<HubModel> },
     /// Remove a Hub model (and its motion adapter) from browser storage.
     Delete { model: HubModel },
+    /// What `request` would take in GPU memory, answered with `FromWorker::Estimate` of the
+    /// same `id` (the page sends one per settings change and keeps only the latest answer).
+    Estimate { id: u64, request: GenerateRequest },
 }
 
 /// Where the pipeline's files come from.
@@ -38,6 +41,10 @@ pub struct HubModel {
     pub repo: String,
     pub revision: String,
     pub adapter: Option<String>,
+    /// One `.safetensors` file in the adapter repo to use alone, its config read from its
+    /// tensors (AnimateDiff-Lightning ships `animatediff_lightning_4step_diffusers.safetensors`
+    /// and no config); `None`: the repo is a diffusers MotionAdapter folder.
+    pub adapter_file: Option<String>,
 }
 
 /// FreeNoise's settings as the page's Advanced section edits them.
@@ -69,6 +76,9 @@ pub struct GenerateRequest {
     pub guidance: f32,
     /// Already resolved (the page turns "random" into a number it can show).
     pub seed: u64,
+    /// "ddim", "euler" (trailing spacing) or "lightning" (Euler, trailing, linear betas);
+    /// `None`: the model's scheduler config decides.
+    pub sampler: Option<String>,
     pub free_noise: FreeNoiseOptions,
     /// Extra keyframe prompts `(frame, prompt)`; the main prompt is the keyframe at frame 0.
     pub keyframes: Vec<(usize, String)>,
@@ -99,9 +109,26 @@ pub enum FromWorker {
     /// Browser storage: bytes the origin uses, its quota, and the asked-for model's share.
     Storage { used: f64, quota: f64, model_bytes: Option<f64> },
     Failed { message: String },
+    /// The answer to `ToWorker::Estimate`: the figures, or a sentence saying why there are none.
+    Estimate { id: u64, result: Result<MemoryEstimate, String> },
     /// The worker's wasm panicked (a lost GPU device ends this way too) and can do no more work:
     /// the page ends it and starts a fresh one for the next request.
     Crashed { message: String },
+}
+
+/// A request's GPU memory, as `engine::memory` estimates it, and the device's per-buffer cap.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryEstimate {
+    /// `None` until the weights are at hand (a Hub model before its download).
+    pub weight_bytes: Option<f64>,
+    pub working_bytes: f64,
+    pub largest_bytes: f64,
+    /// What the largest buffer holds, in words.
+    pub largest_what: String,
+    /// The device's per-buffer cap (`None` on the CPU).
+    pub limit: Option<f64>,
+    /// Why the device cannot run the request, when it cannot.
+    pub refusal: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]

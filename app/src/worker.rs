@@ -5,7 +5,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use engine::freenoise::{NoiseType, Weighting};
+use engine::memory::ModelShape;
 use engine::pipeline::{FreeNoiseSettings, Flow, Pipeline, Progress, Request, StepFuture};
+use engine::schedulers::{BetaSchedule, SchedulerKind};
 use engine::EngineError;
 use engine::store::{MemoryStore, PIPELINE_FILES};
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -16,7 +18,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
 use crate::compute::compute_device;
 use crate::download::{self, Reporter};
-use crate::protocol::{decode, encode, DownloadProgress, FreeNoiseOptions, FromWorker, GenerateRequest, HubModel, ModelSource, ToWorker};
+use crate::protocol::{decode, encode, DownloadProgress, FreeNoiseOptions, FromWorker, GenerateRequest, HubModel, MemoryEstimate, ModelSource, ToWorker};
+use crate::storage_lock::StorageLock;
 use crate::stored::{self, RepoFolder};
 
 thread_local! {
@@ -24,6 +27,8 @@ thread_local! {
     static LOADED: RefCell<Option<(ModelSource, Rc<Pipeline>)>> = const { RefCell::new(None) };
     // Set by a Cancel message; read after each denoising step.
     static CANCEL: Cell<bool> = const { Cell::new(false) };
+    // Each model's shape for memory estimates, read once (configs and weight headers).
+    static SHAPES: RefCell<Vec<(ModelSource, Rc<ModelShape>)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -53,12 +58,20 @@ pub fn start() {
                 // Informational only: a failure (say, a manifest held open by a running
                 // download) must not read as a failed generation, so it goes to the console.
                 Ok(ToWorker::Storage { model }) => {
+                    let _lock = StorageLock::acquire().await;
                     if let Err(e) = report_storage(model.as_ref()).await {
                         web_sys::console::warn_1(&format!("storage report: {e}").into());
                     }
                     Ok(())
                 }
-                Ok(ToWorker::Delete { model }) => delete(&model).await,
+                Ok(ToWorker::Delete { model }) => {
+                    let _lock = StorageLock::acquire().await;
+                    delete(&model).await
+                }
+                Ok(ToWorker::Estimate { id, request }) => {
+                    post(&FromWorker::Estimate { id, result: estimate(request).await }, None);
+                    Ok(())
+                }
                 Err(e) => Err(e),
             };
             if let Err(message) = outcome {
@@ -161,6 +174,13 @@ fn engine_request(request: GenerateRequest) -> Result<Request, String> {
     r.steps = request.steps;
     r.guidance = request.guidance;
     r.seed = request.seed;
+    (r.scheduler, r.beta_schedule) = match request.sampler.as_deref() {
+        None => (None, None),
+        Some("ddim") => (Some(SchedulerKind::Ddim), None),
+        Some("euler") => (Some(SchedulerKind::Euler), None),
+        Some("lightning") => (Some(SchedulerKind::Euler), Some(BetaSchedule::Linear)),
+        Some(other) => return Err(format!("unknown sampler {other:?}")),
+    };
     r.free_noise = free_noise(&request.free_noise)?;
     if !request.keyframes.is_empty() {
         r.keyframes = std::iter::once((0, request.prompt)).chain(request.keyframes).collect();
@@ -205,15 +225,17 @@ async fn load(source: &ModelSource, device: &engine::burn::prelude::Device) -> R
     LOADED.with(|l| l.borrow_mut().take());
     let pipeline = match source {
         ModelSource::Bundled { url } => {
-            let store = fetch_bundled(url).await?;
+            let store = fetch_bundled(url, true).await?;
             post(&FromWorker::Status { text: "Loading the model…".into() }, None);
             Pipeline::load(&store, None, device)
         }
         ModelSource::Hub(model) => {
+            let _lock = StorageLock::acquire().await;
             let stores = download::ensure(model, &WorkerReporter).await?;
             report_storage(Some(model)).await?;
             post(&FromWorker::Status { text: format!("Loading {} from browser storage…", model.repo) }, None);
-            Pipeline::load(&stores[0], stores.get(1).map(|s| s as &dyn engine::store::ModelStore), device)
+            let (pipeline, adapter) = download::as_stores(model, stores);
+            Pipeline::load(pipeline.as_ref(), adapter.as_deref(), device)
         }
     };
     let pipeline = Rc::new(pipeline.map_err(|e| e.to_string())?);
@@ -221,10 +243,13 @@ async fn load(source: &ModelSource, device: &engine::burn::prelude::Device) -> R
     Ok(pipeline)
 }
 
-async fn fetch_bundled(model_url: &str) -> Result<MemoryStore, String> {
+/// The bundled model's files; `report`: say each one on the status line.
+async fn fetch_bundled(model_url: &str, report: bool) -> Result<MemoryStore, String> {
     let mut store = MemoryStore::new(model_url);
     for (index, path) in PIPELINE_FILES.iter().enumerate() {
-        post(&FromWorker::Status { text: format!("Fetching the model ({}/{}): {path}", index + 1, PIPELINE_FILES.len()) }, None);
+        if report {
+            post(&FromWorker::Status { text: format!("Fetching the model ({}/{}): {path}", index + 1, PIPELINE_FILES.len()) }, None);
+        }
         if let Some(bytes) = fetch(&format!("{}/{path}", model_url.trim_end_matches('/'))).await? {
             store.insert(*path, bytes);
         }
@@ -263,8 +288,50 @@ async fn report_storage(model: Option<&HubModel>) -> Result<(), String> {
     Ok(())
 }
 
+/// What `request` would take on the device this worker will use, and whether it fits.
+async fn estimate(request: GenerateRequest) -> Result<MemoryEstimate, String> {
+    let shape = shape_of(&request.model).await?;
+    let engine_request = engine_request(request)?;
+    let limit = crate::compute::buffer_limit().await;
+    let estimate = shape.estimate(&engine_request);
+    Ok(MemoryEstimate {
+        weight_bytes: estimate.weight_bytes.map(|b| b as f64),
+        working_bytes: estimate.working_bytes as f64,
+        largest_bytes: estimate.largest.bytes as f64,
+        largest_what: estimate.largest.what.to_string(),
+        limit: limit.map(|l| l as f64),
+        refusal: limit.and_then(|l| shape.check_buffer_limit(&engine_request, l).err()).map(|e| e.to_string()),
+    })
+}
+
+/// The model's shape: from the loaded pipeline, the bundled files, or a Hub model's files in
+/// storage. A Hub model not stored yet has none: estimating must not reach the network (typing
+/// a repo id sends nothing anywhere; the Hub is asked only when Generate is pressed).
+async fn shape_of(source: &ModelSource) -> Result<Rc<ModelShape>, String> {
+    if let Some(shape) = SHAPES.with(|s| s.borrow().iter().find(|(k, _)| k == source).map(|(_, v)| v.clone())) {
+        return Ok(shape);
+    }
+    let loaded = LOADED.with(|l| l.borrow().as_ref().filter(|(k, _)| k == source).map(|(_, p)| p.shape()));
+    let shape = match (loaded, source) {
+        (Some(shape), _) => shape,
+        (None, ModelSource::Bundled { url }) => ModelShape::read(&fetch_bundled(url, false).await?, None).map_err(|e| e.to_string())?,
+        (None, ModelSource::Hub(model)) => {
+            let _lock = StorageLock::acquire().await;
+            let Some(stores) = download::stored(model).await? else {
+                return Err("known once the model is downloaded (Generate fetches it)".into());
+            };
+            let (pipeline, adapter) = download::as_stores(model, stores);
+            ModelShape::read(pipeline.as_ref(), adapter.as_deref()).map_err(|e| e.to_string())?
+        }
+    };
+    let shape = Rc::new(shape);
+    SHAPES.with(|s| s.borrow_mut().push((source.clone(), shape.clone())));
+    Ok(shape)
+}
+
 /// Removes the model's repos from storage (a model in use is unloaded first).
 async fn delete(model: &HubModel) -> Result<(), String> {
+    SHAPES.with(|s| s.borrow_mut().retain(|(k, _)| !matches!(k, ModelSource::Hub(m) if m == model)));
     LOADED.with(|l| {
         let mut loaded = l.borrow_mut();
         if matches!(loaded.as_ref(), Some((ModelSource::Hub(m), _)) if m == model) {

@@ -67,3 +67,20 @@ test('Settings are checked as the user types, with the reason shown', async () =
     assert.match(await page.seed.inputValue(), /^\d+$/);
   });
 });
+
+test('The sampler setting reaches the engine: Euler makes another clip than the model\'s DDIM', async () => {
+  await withPage(server.url, { webgpu: false }, async (page) => {
+    const clip = { prompt: 'a red circle moving left', frames: 4, steps: 2, seed: 3 };
+    await page.start(clip);
+    assert.match(await page.waitForEnd(), /^Done /);
+    const ddim = await page.framePixels(0);
+    await page.advanced.click();
+    assert.equal(await page.sampler.inputValue(), 'model', "the model's own scheduler by default");
+    await page.sampler.selectOption({ label: 'Euler, trailing' });
+    await page.start(clip);
+    assert.match(await page.waitForEnd(), /^Done /);
+    const euler = await page.framePixels(0);
+    assert.equal(euler.rgb.length, ddim.rgb.length);
+    assert.notDeepEqual(euler.rgb, ddim.rgb, 'the same seed through another sampler');
+  });
+});

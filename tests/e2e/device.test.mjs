@@ -1,5 +1,5 @@
-// What the GPU cannot do: a request larger than the device's per-buffer cap is refused before
-// any work, naming the limit; a GPU device lost mid-run ends in a message, and Generate then
+// What the GPU cannot do: the memory estimate follows the settings as they are typed, and a
+// request larger than the device's per-buffer cap is refused before Generate, naming the limit; a GPU device lost mid-run ends in a message, and Generate then
 // works again with a fresh generator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,12 +13,31 @@ let server;
 before(async () => { server = await serveDirectory(DIST); });
 after(() => server?.close());
 
-test('a clip too large for the GPU is refused up front with the limit', async () => {
+test('the memory estimate follows the settings; a clip too large for the GPU is refused before Generate', async () => {
   await withPage(server.url, { webgpu: true }, async (page) => {
-    await page.page.getByRole('spinbutton', { name: 'Size' }).fill('1024');
-    await page.start({ prompt: 'a red circle moving left', frames: 16, steps: 2 });
-    const status = await page.waitForEnd();
-    assert.match(status, /^Generation failed: 16 frames at 1024×1024 need a [\d.]+ GiB buffer for .*, but this device allows [\d.]+ [GM]iB per buffer/, status);
+    await page.prompt.fill('a red circle moving left');
+    await page.frames.fill('16');
+    const figures = /^Memory estimate: about [\d.]+ [KMG]iB of GPU memory \([\d.]+ [KMG]iB weights \+ ([\d.]+) ([KMG]iB) working\)\. Largest buffer: [\d.]+ [KMG]iB for .+; this GPU allows [\d.]+ [KMG]iB per buffer\.$/;
+    const working = (text) => {
+      const [, value, unit] = text.match(figures);
+      return Number(value) * { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }[unit];
+    };
+    const short = await page.estimate(figures);
+    await page.frames.fill('128');
+    await page.advanced.click();
+    await page.page.getByRole('checkbox', { name: /FreeNoise/ }).uncheck();
+    const long = await page.estimate(figures, { unlike: short });
+    assert.ok(working(long) > working(short), `128 frames without FreeNoise take more than 16: ${long} vs ${short}`);
+
+    await page.frames.fill('16');
+    await page.size.fill('1024');
+    await page.page.waitForFunction(() => /need a [\d.]+ GiB buffer/.test(document.querySelector('.problems')?.textContent));
+    const [problem] = await page.problems();
+    assert.match(problem, /^16 frames at 1024×1024 need a [\d.]+ GiB buffer for .*, but this device allows [\d.]+ [GM]iB per buffer: /, problem);
+    assert.equal(await page.generate.isDisabled(), true, 'Generate waits for a size that fits');
+    await page.size.fill('64');
+    await page.page.waitForFunction(() => !document.querySelector('.problems')?.textContent);
+    assert.equal(await page.generate.isDisabled(), false);
   });
 });
 

@@ -31,6 +31,10 @@ test('a Hub model downloads with progress, survives a cut connection and loads f
   try {
     await withPage(site.url, { webgpu: false }, async (page) => {
       await page.chooseHub({ hub: hub.url, repo: 'tiny/animatediff' });
+      await page.prompt.fill(REQUEST.prompt);
+      // Typing a repo id sends nothing to the Hub: the estimate waits for the files.
+      await page.estimate(/^Memory estimate: known once the model is downloaded/);
+      assert.equal(hub.log.length, 0, 'no request before Generate');
       await page.recordDownload();
       await page.start(REQUEST);
       const status = await page.waitForEnd();
@@ -45,6 +49,7 @@ test('a Hub model downloads with progress, survives a cut connection and loads f
       assert.equal(values.at(-1).value, max, 'the bar ends full');
       assert.match(await page.page.getByRole('progressbar', { name: `Downloading tiny/animatediff@main/${UNET}` }).getAttribute('value'), /^\d+$/);
       await page.page.waitForFunction(() => /This model: \d+\.\d MB stored/.test(document.querySelector('.storage')?.textContent));
+      await page.estimate(/^Memory estimate: about [\d.]+ MiB of GPU memory \([\d.]+ MiB weights \+ /);
       await page.page.screenshot({ path: `${ARTIFACTS}/hub-download.png`, fullPage: true });
 
       // The Hub goes away: a reload finds everything in browser storage.
@@ -52,6 +57,8 @@ test('a Hub model downloads with progress, survives a cut connection and loads f
       const requests = hub.log.length;
       await page.page.reload();
       await page.chooseHub({ hub: hub.url, repo: 'tiny/animatediff' });
+      await page.prompt.fill(REQUEST.prompt);
+      await page.estimate(/^Memory estimate: about [\d.]+ MiB of GPU memory \([\d.]+ MiB weights/);
       await page.start(REQUEST);
       const again = await page.waitForEnd();
       assert.match(again, /^Done /, `status line after reload: ${again}`);
@@ -116,6 +123,18 @@ test('a pipeline plus a motion adapter loads; missing files, wrong bytes and too
       await page.chooseHub({ hub: complete.url, repo: 'tiny/sd', adapter: 'tiny/motion-adapter' });
       await page.start(REQUEST);
       assert.match(await page.waitForEnd(), /^Done /);
+
+      // An adapter shipped as one config-less file (AnimateDiff-Lightning's way), with its
+      // settings a click away: steps from the file name, no guidance, its sampler.
+      const lightning = 'animatediff_lightning_4step_diffusers.safetensors';
+      await page.chooseHub({ hub: complete.url, repo: 'tiny/sd', adapter: 'tiny/lightning', adapterFile: lightning });
+      await page.page.getByRole('button', { name: 'Use AnimateDiff-Lightning settings' }).click();
+      await page.advanced.click();
+      assert.deepEqual([await page.steps.inputValue(), await page.guidance.inputValue(), await page.sampler.inputValue()], ['4', '1', 'lightning']);
+      await page.start({ ...REQUEST, steps: 4 });
+      assert.match(await page.waitForEnd(), /^Done /);
+      assert.equal(complete.gets('tiny/lightning', lightning), 1);
+      assert.equal(complete.gets('tiny/lightning', 'config.json'), 0, 'a named file is used alone');
 
       // With 1 MB of quota left the download stops, saying how much it needs and keeping nothing
       // partial. (Chromium's estimate() ignores this override, so the up-front check cannot see it.)

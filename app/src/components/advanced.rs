@@ -1,5 +1,5 @@
-//! The Advanced section: FreeNoise's window, stride, weighting and noise, and the multi-prompt
-//! editor (keyframe rows) with motion injection.
+//! The Advanced section: the sampler, FreeNoise's window, stride, weighting and noise, and the
+//! multi-prompt editor (keyframe rows) with motion injection.
 
 use leptos::prelude::*;
 
@@ -19,6 +19,17 @@ pub fn Advanced(settings: Settings) -> impl IntoView {
     view! {
         <details class="advanced">
             <summary>"Advanced"</summary>
+            // The model's own scheduler config decides by default (DDIM for classes the engine
+            // does not run, such as SD1.5's PNDM); AnimateDiff-Lightning's few-step adapters need
+            // Euler with trailing spacing on linear betas, as its model card sets them.
+            <label>"Sampler"
+                <select prop:value=settings.sampler on:change=move |ev| settings.sampler.set(event_target_value(&ev))>
+                    <option value="model">"The model's own"</option>
+                    <option value="ddim">"DDIM"</option>
+                    <option value="euler">"Euler, trailing"</option>
+                    <option value="lightning">"AnimateDiff-Lightning (Euler, trailing, linear betas)"</option>
+                </select>
+            </label>
             <fieldset>
                 <legend>"FreeNoise (clips longer than the window)"</legend>
                 <label class="check">

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use super::advanced::Advanced;
 use super::download::Download;
 use super::field::NumberField;
-use super::model_picker::{ModelChoice, ModelPicker, StorageInfo};
+use super::memory::{Memory, MemoryLine};
+use super::model_picker::{LightningHint, ModelChoice, ModelPicker, StorageInfo};
 use super::progress::{ProgressBar, Run};
 use super::settings::{Defaults, Settings};
 use super::suggestions::Suggestions;
@@ -36,6 +37,10 @@ pub fn App() -> impl IntoView {
     let clip_canvas = NodeRef::<Canvas>::new();
     let preview_canvas = NodeRef::<Canvas>::new();
     let (clip_player, preview_player) = (Player::default(), Player::default());
+    let memory = Memory::new();
+    // Bumped when a model finishes loading or storage changes: the estimate is asked again
+    // (a Hub model's figures exist only once it is stored).
+    let stored_changed = RwSignal::new(0u32);
 
     let finish = move |text: String, failed: bool| {
         status.set(text);
@@ -78,9 +83,14 @@ pub fn App() -> impl IntoView {
                     text.push_str(&format!(" Note: {warning}."));
                 }
                 finish(text, false);
+                stored_changed.update(|n| *n += 1);
             }
             Ok(FromWorker::Download(progress)) => download.set(Some(progress)),
-            Ok(FromWorker::Storage { used, quota, model_bytes }) => storage.set(Some(StorageInfo { used, quota, model_bytes })),
+            Ok(FromWorker::Storage { used, quota, model_bytes }) => {
+                storage.set(Some(StorageInfo { used, quota, model_bytes }));
+                stored_changed.update(|n| *n += 1);
+            }
+            Ok(FromWorker::Estimate { id, result }) => memory.answer(id, result),
             Ok(FromWorker::Cancelled { step }) => {
                 preview_player.stop();
                 finish(format!("Cancelled after step {step}."), false);
@@ -99,10 +109,30 @@ pub fn App() -> impl IntoView {
         }
     };
     let client = Client::new(std::rc::Rc::new(handler));
-    let problems = Memo::new(move |_| {
+    // The request as it stands (seed -1 read as 0: the seed changes no figure), or its problems.
+    let draft = Memo::new(move |_| {
         let mut problems = choice.hub().err().unwrap_or_default();
-        problems.extend(settings.request(ModelSource::Bundled { url: String::new() }, 0).err().unwrap_or_default());
-        problems
+        match settings.request(choice.source(&model_url()).unwrap_or(ModelSource::Bundled { url: String::new() }), 0) {
+            Ok(request) if problems.is_empty() => Ok(request),
+            Ok(_) => Err(problems),
+            Err(more) => {
+                problems.extend(more);
+                Err(problems)
+            }
+        }
+    });
+    let problems = Memo::new(move |_| match draft.get() {
+        Ok(request) => memory.refusal(&request).into_iter().collect(),
+        Err(problems) => problems,
+    });
+    Effect::new({
+        let client = client.clone();
+        move |_| {
+            stored_changed.track();
+            if let Ok(request) = draft.get() {
+                memory.ask(&client, request);
+            }
+        }
     });
     // Whenever a (valid) Hub model is chosen, show what it and the site hold in storage.
     Effect::new({
@@ -162,6 +192,7 @@ pub fn App() -> impl IntoView {
             </header>
             <form class="prompt-form" on:submit=move |ev| { ev.prevent_default(); generate(); }>
                 <ModelPicker choice=choice bundled_label=MODEL_LABEL storage=storage busy=busy on_delete=delete />
+                <LightningHint choice=choice settings=settings />
                 <label for="prompt">"Prompt"</label>
                 <textarea id="prompt" rows="3" placeholder="a red circle moving left on a black background"
                     prop:value=settings.prompt on:input=move |ev| settings.prompt.set(event_target_value(&ev))></textarea>
@@ -183,6 +214,7 @@ pub fn App() -> impl IntoView {
                     <NumberField label="Size" value=settings.size min="8" step="8" />
                 </div>
                 <Advanced settings=settings />
+                <MemoryLine memory=memory />
                 <ul class="problems" aria-live="polite">
                     {move || problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
                 </ul>

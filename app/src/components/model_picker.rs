@@ -1,10 +1,11 @@
 //! The model picker: the bundled demo model, or a diffusers repo on the Hugging Face Hub (repo
 //! id, revision, motion adapter repo, Hub URL), with the storage it takes and a Delete button.
-//! `?hub=URL` sets the Hub URL (tests point it at a local server); `?repo=`, `?revision=` and
-//! `?adapter=` preselect a Hub model, so a link can name one.
+//! `?hub=URL` sets the Hub URL (tests point it at a local server); `?repo=`, `?revision=`,
+//! `?adapter=` and `?adapter_file=` preselect a Hub model, so a link can name one.
 
 use leptos::prelude::*;
 
+use super::settings::Settings;
 use crate::download::bytes;
 use crate::protocol::{HubModel, ModelSource};
 
@@ -16,8 +17,15 @@ pub struct ModelChoice {
     pub repo: RwSignal<String>,
     pub revision: RwSignal<String>,
     pub adapter: RwSignal<String>,
+    /// One file of the adapter repo to use alone (empty: the repo is a MotionAdapter folder).
+    pub adapter_file: RwSignal<String>,
     pub hub_url: RwSignal<String>,
 }
+
+/// AnimateDiff-Lightning's repo holds no MotionAdapter folder, only files per step count: with no
+/// file named, the 4-step diffusers one is used.
+pub const LIGHTNING_REPO: &str = "ByteDance/AnimateDiff-Lightning";
+pub const LIGHTNING_FILE: &str = "animatediff_lightning_4step_diffusers.safetensors";
 
 /// Browser storage as the worker last reported it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,6 +44,7 @@ impl ModelChoice {
             repo: RwSignal::new(param("repo").unwrap_or_default()),
             revision: RwSignal::new(param("revision").unwrap_or_else(|| "main".into())),
             adapter: RwSignal::new(param("adapter").unwrap_or_default()),
+            adapter_file: RwSignal::new(param("adapter_file").unwrap_or_default()),
             hub_url: RwSignal::new(param("hub").unwrap_or_else(|| DEFAULT_HUB.into())),
         }
     }
@@ -67,7 +76,20 @@ impl ModelChoice {
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(Some(HubModel { base_url, repo, revision, adapter: (!adapter.is_empty()).then_some(adapter) }))
+        let adapter_file = match self.adapter_file.get().trim() {
+            "" if adapter == LIGHTNING_REPO => Some(LIGHTNING_FILE.to_string()),
+            "" => None,
+            file => Some(file.to_string()),
+        };
+        if let Some(file) = &adapter_file {
+            if adapter.is_empty() {
+                return Err(vec!["Motion adapter file: name the Motion adapter repository it is in".into()]);
+            }
+            if !file.ends_with(".safetensors") || file.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
+                return Err(vec![format!("Motion adapter file: {file:?} must be a .safetensors path inside the adapter repository")]);
+            }
+        }
+        Ok(Some(HubModel { base_url, repo, revision, adapter: (!adapter.is_empty()).then_some(adapter), adapter_file }))
     }
 
     pub fn source(&self, bundled_url: &str) -> Result<ModelSource, Vec<String>> {
@@ -75,6 +97,27 @@ impl ModelChoice {
             Some(model) => ModelSource::Hub(model),
             None => ModelSource::Bundled { url: bundled_url.to_string() },
         })
+    }
+}
+
+/// For an AnimateDiff-Lightning adapter file: its settings (steps from the file's name, no
+/// guidance, its sampler) a click away, since the model's defaults would spoil it.
+#[component]
+pub fn LightningHint(choice: ModelChoice, settings: Settings) -> impl IntoView {
+    let file = move || choice.hub().ok().flatten().and_then(|m| m.adapter_file).filter(|f| f.to_lowercase().contains("lightning"));
+    let apply = move |_| {
+        let Some(file) = file() else { return };
+        // "animatediff_lightning_4step_diffusers.safetensors" → 4.
+        let steps = file.split('_').find_map(|part| part.strip_suffix("step")?.parse::<usize>().ok()).unwrap_or(4);
+        settings.steps.set(steps.to_string());
+        settings.guidance.set("1".into());
+        settings.sampler.set("lightning".into());
+    };
+    view! {
+        <p class="hint" hidden=move || file().is_none()>
+            "AnimateDiff-Lightning samples in a few steps with no guidance. "
+            <button type="button" class="secondary" on:click=apply>"Use AnimateDiff-Lightning settings"</button>
+        </p>
     }
 }
 
@@ -125,6 +168,7 @@ pub fn ModelPicker(
                 <div class="field">{text_field("hub-repo", "Hub repository", choice.repo, "stable-diffusion-v1-5/stable-diffusion-v1-5")}</div>
                 <div class="field">{text_field("hub-revision", "Revision", choice.revision, "main")}</div>
                 <div class="field">{text_field("hub-adapter", "Motion adapter repository", choice.adapter, "guoyww/animatediff-motion-adapter-v1-5-3")}</div>
+                <div class="field">{text_field("hub-adapter-file", "Motion adapter file", choice.adapter_file, "optional: one .safetensors file, e.g. AnimateDiff-Lightning's")}</div>
                 <div class="field">{text_field("hub-url", "Hub URL", choice.hub_url, DEFAULT_HUB)}</div>
             </div>
             <p class="storage" aria-live="polite">{storage_text}</p>

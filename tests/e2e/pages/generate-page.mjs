@@ -18,18 +18,37 @@ export class GeneratePage {
     this.model = page.getByRole('combobox', { name: 'Model' });
     this.hubRepo = page.getByRole('textbox', { name: 'Hub repository' });
     this.adapter = page.getByRole('textbox', { name: 'Motion adapter repository' });
+    this.adapterFile = page.getByRole('textbox', { name: 'Motion adapter file' });
+    this.guidance = page.getByRole('spinbutton', { name: 'Guidance' });
     this.hubUrl = page.getByRole('textbox', { name: 'Hub URL' });
     this.downloadProgress = page.getByRole('progressbar', { name: 'Download progress' });
     this.deleteModel = page.getByRole('button', { name: 'Delete model' });
     this.storage = page.locator('.storage');
+    this.size = page.getByRole('spinbutton', { name: 'Size' });
+    this.sampler = page.getByRole('combobox', { name: 'Sampler' });
+  }
+
+  /** Waits until the memory estimate line matches `pattern` (and, given `unlike`, says something
+   * else than that); returns its text. */
+  async estimate(pattern, { unlike = null, timeout = 30_000 } = {}) {
+    const handle = await this.page.waitForFunction(
+      ([source, unlike]) => {
+        const text = document.querySelector('.estimate')?.textContent ?? '';
+        return new RegExp(source).test(text) && text !== unlike && text;
+      },
+      [pattern.source, unlike],
+      { timeout },
+    );
+    return handle.jsonValue();
   }
 
   /** Picks a model from the (local) Hub by its repo ids. */
-  async chooseHub({ hub, repo, adapter = '' }) {
+  async chooseHub({ hub, repo, adapter = '', adapterFile = '' }) {
     await this.model.selectOption({ label: 'A model from the Hugging Face Hub…' });
     await this.hubUrl.fill(hub);
     await this.hubRepo.fill(repo);
     await this.adapter.fill(adapter);
+    await this.adapterFile.fill(adapterFile);
   }
 
   /** From now on, keeps every value the overall download bar shows (read by downloadValues). */

@@ -14,6 +14,8 @@ export const REPOS = {
   'tiny/animatediff': join(FIXTURES, 'tiny-mid'),
   'tiny/sd': join(FIXTURES, 'tiny-split'),
   'tiny/motion-adapter': join(FIXTURES, 'tiny-split', 'motion_adapter'),
+  // One config-less adapter file, as AnimateDiff-Lightning's repo holds them.
+  'tiny/lightning': join(FIXTURES, 'tiny-split', 'lightning'),
 };
 
 /**

@@ -1,0 +1,39 @@
+//! One user of browser storage at a time inside the worker. A sync access handle locks its file
+//! for the whole origin, so a storage report, a memory estimate or a delete that opens a file
+//! while a download writes it would fail; each such task holds this lock instead of racing.
+
+use std::cell::Cell;
+
+thread_local! {
+    static HELD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Held until dropped.
+pub struct StorageLock(());
+
+impl StorageLock {
+    /// Waits until no other task holds the lock. The worker is single-threaded, so checking and
+    /// taking it with no await between is atomic.
+    pub async fn acquire() -> Self {
+        while HELD.with(Cell::get) {
+            sleep_ms(20).await;
+        }
+        HELD.with(|h| h.set(true));
+        Self(())
+    }
+}
+
+impl Drop for StorageLock {
+    fn drop(&mut self) {
+        HELD.with(|h| h.set(false));
+    }
+}
+
+async fn sleep_ms(ms: i32) {
+    use wasm_bindgen::JsCast;
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
