@@ -1,6 +1,9 @@
 //! Which compute backend a `Device` runs on, in words a user understands.
 
 use burn::prelude::Device;
+use burn::tensor::{DeviceConfig, FloatDType};
+
+use crate::EngineError;
 
 /// The backend that ran a computation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,4 +27,18 @@ impl Backend {
             Backend::Cpu => "CPU",
         }
     }
+}
+
+/// Makes f16 the float type of every tensor `device` creates: weights are converted as they
+/// load, activations are computed in f16, results are read back as f32. For GPUs with
+/// `shader-f16` (half the memory and bandwidth); it must run before the device makes any tensor.
+pub fn compute_in_f16(device: &mut Device) -> Result<(), EngineError> {
+    device
+        .configure(DeviceConfig::default().float_dtype(FloatDType::F16))
+        .map_err(|e| EngineError::Request(format!("this device cannot compute in f16: {e:?}")))
+}
+
+/// Whether `device` computes in f16.
+pub fn computes_in_f16(device: &Device) -> bool {
+    device.settings().float_dtype == FloatDType::F16
 }

@@ -7,7 +7,8 @@
 //! The figures follow the engine's own data flow: spatial attention scores for `chunk` frames at
 //! a time (split inference), the whole clip's activation entering each motion module, temporal
 //! attention scores over a FreeNoise window (or the whole clip without FreeNoise), and the VAE's
-//! full-resolution activation per decode chunk. All f32.
+//! full-resolution activation per decode chunk, at the device's float width (f32, or f16 on a
+//! GPU with `shader-f16`).
 
 use burn::module::Module;
 
@@ -31,9 +32,11 @@ pub struct BufferNeed {
 pub struct ModelShape {
     pub unet: UNetConfig,
     pub vae: VaeConfig,
-    /// Bytes of every weight inference loads, as f32 on the device; `None` when the store holds
-    /// only the configs (a Hub model not downloaded yet).
-    pub weight_bytes: Option<u64>,
+    /// How many weight values inference loads; `None` when the store holds only the configs
+    /// (a Hub model not downloaded yet).
+    pub weight_values: Option<u64>,
+    /// Bytes per value on the device: 4 (f32) or 2 (f16).
+    pub value_bytes: u64,
 }
 
 /// A rough total for the page: weights plus the working memory at the peak, and the largest
@@ -46,6 +49,7 @@ pub struct Estimate {
 }
 
 const F32: u64 = 4;
+const F16: u64 = 2;
 
 const SPATIAL: &str = "spatial attention scores";
 const CLIP_ACTIVATION: &str = "the clip's activation in the motion modules";
@@ -66,7 +70,12 @@ impl ModelShape {
         let vae_path = "vae/config.json";
         let vae = VaeConfig::from_json(&store.read_text(vae_path)?, &format!("{}/{vae_path}", store.name()))?;
         let unet = unet_config(store, adapter)?;
-        Ok(Self { unet, vae, weight_bytes: weight_bytes(store, adapter) })
+        Ok(Self { unet, vae, weight_values: weight_values(store, adapter), value_bytes: F32 })
+    }
+
+    /// The same model computed in f16.
+    pub fn in_f16(self) -> Self {
+        Self { value_bytes: F16, ..self }
     }
 
     /// Every large buffer the request allocates (largest first).
@@ -88,13 +97,13 @@ impl ModelShape {
         let decode = (request.decode_chunk as u64).min(frames);
         let pixels = (request.height * request.width) as u64;
         let mut needs = vec![
-            BufferNeed { what: SPATIAL, bytes: batch * chunk * heads * tokens * tokens * F32 },
-            BufferNeed { what: CLIP_ACTIVATION, bytes: batch * frames * channels * tokens * F32 },
-            BufferNeed { what: TEMPORAL, bytes: batch * tokens * motion_heads * window * window * F32 },
-            BufferNeed { what: VAE_ACTIVATION, bytes: decode * vae.block_out_channels.first().copied().unwrap_or(1) as u64 * pixels * F32 },
+            BufferNeed { what: SPATIAL, bytes: batch * chunk * heads * tokens * tokens * self.value_bytes },
+            BufferNeed { what: CLIP_ACTIVATION, bytes: batch * frames * channels * tokens * self.value_bytes },
+            BufferNeed { what: TEMPORAL, bytes: batch * tokens * motion_heads * window * window * self.value_bytes },
+            BufferNeed { what: VAE_ACTIVATION, bytes: decode * vae.block_out_channels.first().copied().unwrap_or(1) as u64 * pixels * self.value_bytes },
         ];
         if vae.mid_block_add_attention {
-            needs.push(BufferNeed { what: VAE_ATTENTION, bytes: decode * tokens * tokens * F32 });
+            needs.push(BufferNeed { what: VAE_ATTENTION, bytes: decode * tokens * tokens * self.value_bytes });
         }
         needs.sort_by(|a, b| b.bytes.cmp(&a.bytes));
         needs
@@ -109,7 +118,8 @@ impl ModelShape {
         let bytes = |what: &str| needs.iter().find(|n| n.what == what).map_or(0, |n| n.bytes);
         let unet = 3 * bytes(CLIP_ACTIVATION) + 2 * bytes(SPATIAL).max(bytes(TEMPORAL));
         let vae = 3 * bytes(VAE_ACTIVATION) + bytes(VAE_ATTENTION);
-        Estimate { weight_bytes: self.weight_bytes, working_bytes: unet.max(vae), largest: needs[0].clone() }
+        let weight_bytes = self.weight_values.map(|v| v * self.value_bytes);
+        Estimate { weight_bytes, working_bytes: unet.max(vae), largest: needs[0].clone() }
     }
 
     /// Refuses a request whose largest buffer exceeds `limit` bytes, saying which buffer, the
@@ -138,16 +148,17 @@ impl ModelShape {
 }
 
 impl Pipeline {
-    /// The loaded model's shape, its weights counted on the device.
+    /// The loaded model's shape, its weights counted on the device at the device's float width.
     pub fn shape(&self) -> ModelShape {
         let params = self.text_encoder.num_params() + self.unet.num_params() + self.vae.num_params();
-        ModelShape { unet: self.unet.config.clone(), vae: self.vae.config.clone(), weight_bytes: Some(params as u64 * F32) }
+        let value_bytes = if crate::backend::computes_in_f16(&self.device) { F16 } else { F32 };
+        ModelShape { unet: self.unet.config.clone(), vae: self.vae.config.clone(), weight_values: Some(params as u64), value_bytes }
     }
 }
 
-/// f32 bytes of the tensors inference loads, from the weight files' headers; `None` when a
-/// weight file is not in the store.
-fn weight_bytes(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> Option<u64> {
+/// How many values the tensors inference loads hold, from the weight files' headers; `None`
+/// when a weight file is not in the store.
+fn weight_values(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> Option<u64> {
     let mut files: Vec<_> = unet_weight_files(store, adapter).ok()?.into_iter().map(|(s, path)| (s, path, &[] as &[&str])).collect();
     files.push((store, weights_file(store, "text_encoder", "model").ok()?, TEXT_UNUSED));
     files.push((store, weights_file(store, "vae", "diffusion_pytorch_model").ok()?, VAE_UNUSED));
@@ -158,7 +169,7 @@ fn weight_bytes(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> Opt
             .tensors
             .iter()
             .filter(|(key, _)| !unused.iter().any(|u| key.starts_with(u)))
-            .map(|(_, info)| info.shape.iter().product::<usize>() as u64 * F32)
+            .map(|(_, info)| info.shape.iter().product::<usize>() as u64)
             .sum::<u64>();
     }
     Some(total)

@@ -414,7 +414,8 @@ async fn read<const D: usize>(tensor: Tensor<D>, name: &'static str) -> Result<V
         .into_data_async()
         .await
         .map_err(|e| EngineError::Readback { tensor: name, reason: format!("{e:?}") })?;
-    data.try_to_vec::<f32>().map_err(|e| EngineError::BadTensor { tensor: name, problem: format!("{e:?}") })
+    // f16 devices hand back f16 data; the host side is f32 throughout.
+    data.convert::<f32>().try_to_vec::<f32>().map_err(|e| EngineError::BadTensor { tensor: name, problem: format!("{e:?}") })
 }
 
 /// Rows of `embeddings` `[keys, tokens, dim]` picked per frame.

@@ -68,12 +68,12 @@ fn the_shape_read_from_files_matches_the_loaded_model() {
     let (model, adapter) = (DirStore::new(fixture("tiny-split")).unwrap(), DirStore::new(fixture("tiny-split/motion_adapter")).unwrap());
     let loaded = Pipeline::load(&model, Some(&adapter), &device).unwrap().shape();
     let read = ModelShape::read(&model, Some(&adapter)).unwrap();
-    assert_eq!(read.weight_bytes, loaded.weight_bytes, "every loaded weight counted once, unused ones not");
-    assert!(read.weight_bytes.unwrap() > 0);
+    assert_eq!(read.weight_values, loaded.weight_values, "every loaded weight counted once, unused ones not");
+    assert!(read.weight_values.unwrap() > 0);
     let r = request(48, true);
     assert_eq!(read.buffer_needs(&r), loaded.buffer_needs(&r));
     let mid = DirStore::new(fixture("tiny-mid")).unwrap();
-    assert_eq!(ModelShape::read(&mid, None).unwrap().weight_bytes, tiny().weight_bytes);
+    assert_eq!(ModelShape::read(&mid, None).unwrap().weight_values, tiny().weight_values);
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn configs_alone_give_buffers_but_no_weight_figure() {
         configs.insert(path, dir.read_text(path).unwrap().into_bytes());
     }
     let shape = ModelShape::read(&configs, None).unwrap();
-    assert_eq!(shape.weight_bytes, None);
+    assert_eq!(shape.weight_values, None);
     let r = request(32, true);
     assert_eq!(shape.buffer_needs(&r), tiny().buffer_needs(&r));
     let missing = ModelShape::read(&MemoryStore::new("empty"), None).unwrap_err().to_string();
@@ -97,11 +97,21 @@ fn the_estimate_grows_with_the_clip_and_holds_its_largest_buffer() {
     // At 64×64 the tiny model's VAE decode (16 frames at a time) is the peak up to ~300 frames.
     let short = shape.estimate(&request(16, true));
     let long = shape.estimate(&request(512, true));
-    assert_eq!(short.weight_bytes, shape.weight_bytes);
+    assert_eq!(short.weight_bytes, shape.weight_values.map(|v| v * 4), "f32 weights");
     assert_eq!(long.largest, shape.buffer_needs(&request(512, true))[0]);
     assert!(long.working_bytes >= long.largest.bytes, "the peak holds at least the largest buffer");
     assert!(long.working_bytes > short.working_bytes, "{long:?} vs {short:?}");
     // FreeNoise bounds the temporal scores by the window; plain sampling's grow with the clip.
     let plain = shape.estimate(&request(512, false));
     assert!(plain.working_bytes > long.working_bytes, "{plain:?} vs {long:?}");
+}
+
+#[test]
+fn f16_halves_every_figure() {
+    let shape = tiny();
+    let r = request(64, true);
+    let (full, half) = (shape.estimate(&r), shape.clone().in_f16().estimate(&r));
+    assert_eq!(half.weight_bytes.unwrap() * 2, full.weight_bytes.unwrap());
+    assert_eq!(half.working_bytes * 2, full.working_bytes);
+    assert_eq!(half.largest.bytes * 2, full.largest.bytes);
 }
