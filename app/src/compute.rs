@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 
 use engine::burn::prelude::Device;
+use engine::backend::compute_in_f16;
 use engine::Backend;
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,30 +17,33 @@ pub struct ComputeDevice {
     pub fallback_reason: Option<String>,
     /// The most bytes one buffer may hold on this GPU (`None` on the CPU: no such cap).
     pub max_buffer: Option<u64>,
-    /// Whether the adapter offers `shader-f16`.
-    pub shader_f16: bool,
+    /// Whether the engine computes in f16 here (the adapter offers `shader-f16` and the device
+    /// took f16 as its float type); f32 otherwise.
+    pub f16: bool,
 }
 
 thread_local! {
     // The wgpu runtime initialises once per worker; later calls reuse the device.
     static DEVICE: RefCell<Option<ComputeDevice>> = const { RefCell::new(None) };
-    // The adapter's cap, asked before any device exists (memory estimates as the user types).
-    static CAP: RefCell<Option<Option<u64>>> = const { RefCell::new(None) };
+    // The adapter's cap and f16 support, asked before any device exists (memory estimates as
+    // the user types).
+    static ADAPTER: RefCell<Option<(Option<u64>, bool)>> = const { RefCell::new(None) };
 }
 
-/// The per-buffer cap the next generation will run under: the device's once it exists, else the
-/// adapter's (asking an adapter is cheap; starting a device is not, and may never be needed).
-pub async fn buffer_limit() -> Option<u64> {
-    if let Some(found) = DEVICE.with(|d| d.borrow().as_ref().map(|c| c.max_buffer)) {
+/// The per-buffer cap the next generation will run under and whether it will compute in f16:
+/// the device's once it exists, else the adapter's (asking an adapter is cheap; starting a
+/// device is not, and may never be needed).
+pub async fn limits() -> (Option<u64>, bool) {
+    if let Some(found) = DEVICE.with(|d| d.borrow().as_ref().map(|c| (c.max_buffer, c.f16))) {
         return found;
     }
-    if let Some(cap) = CAP.with(|c| *c.borrow()) {
-        return cap;
+    if let Some(found) = ADAPTER.with(|a| *a.borrow()) {
+        return found;
     }
     let gpu = gpu();
-    let cap = if gpu.is_undefined() || gpu.is_null() { None } else { adapter_limits().await.0 };
-    CAP.with(|c| *c.borrow_mut() = Some(cap));
-    cap
+    let found = if gpu.is_undefined() || gpu.is_null() { (None, false) } else { adapter_limits().await };
+    ADAPTER.with(|a| *a.borrow_mut() = Some(found));
+    found
 }
 
 pub async fn compute_device() -> ComputeDevice {
@@ -47,11 +51,14 @@ pub async fn compute_device() -> ComputeDevice {
         return found;
     }
     let chosen = match webgpu_device().await {
-        Ok(device) => {
+        Ok(mut device) => {
             let (max_buffer, shader_f16) = adapter_limits().await;
-            ComputeDevice { device, backend: Backend::WebGpu, fallback_reason: None, max_buffer, shader_f16 }
+            // f16 halves memory and bandwidth where the GPU has it; a device that refuses it
+            // (its settings already fixed, or the dtype unsupported) stays on f32.
+            let f16 = shader_f16 && compute_in_f16(&mut device).map_err(|e| web_sys::console::warn_1(&format!("staying on f32: {e}").into())).is_ok();
+            ComputeDevice { device, backend: Backend::WebGpu, fallback_reason: None, max_buffer, f16 }
         }
-        Err(reason) => ComputeDevice { device: Backend::cpu_device(), backend: Backend::Cpu, fallback_reason: Some(reason), max_buffer: None, shader_f16: false },
+        Err(reason) => ComputeDevice { device: Backend::cpu_device(), backend: Backend::Cpu, fallback_reason: Some(reason), max_buffer: None, f16: false },
     };
     DEVICE.with(|d| *d.borrow_mut() = Some(chosen.clone()));
     chosen

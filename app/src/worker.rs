@@ -98,7 +98,7 @@ fn post(message: &FromWorker, pixels: Option<Uint8Array>) {
 async fn generate(request: GenerateRequest) -> Result<(), String> {
     let compute = compute_device().await;
     let pipeline = load(&request.model, &compute.device).await?;
-    post(&FromWorker::Status { text: format!("Generating on {}…", compute.backend.label()) }, None);
+    post(&FromWorker::Status { text: format!("Generating on {}…", backend_label(&compute)) }, None);
     let engine_request = engine_request(request)?;
     if let Some(limit) = compute.max_buffer {
         pipeline.shape().check_buffer_limit(&engine_request, limit).map_err(|e| e.to_string())?;
@@ -157,11 +157,9 @@ async fn generate(request: GenerateRequest) -> Result<(), String> {
     Ok(())
 }
 
-/// "WebGPU (f32)": the engine computes in f32 everywhere for now; with `shader-f16` the label
-/// says so, since f16 would be the faster path there.
+/// "WebGPU (f16)" on GPUs with `shader-f16`, "WebGPU (f32)" elsewhere.
 fn backend_label(compute: &crate::compute::ComputeDevice) -> String {
-    let precision = if compute.shader_f16 { "f32; this GPU also offers shader-f16, which the engine does not use yet" } else { "f32" };
-    format!("{} ({precision})", compute.backend.label())
+    format!("{} ({})", compute.backend.label(), if compute.f16 { "f16" } else { "f32" })
 }
 
 /// The page's request in the engine's terms.
@@ -290,9 +288,10 @@ async fn report_storage(model: Option<&HubModel>) -> Result<(), String> {
 
 /// What `request` would take on the device this worker will use, and whether it fits.
 async fn estimate(request: GenerateRequest) -> Result<MemoryEstimate, String> {
+    let (limit, f16) = crate::compute::limits().await;
     let shape = shape_of(&request.model).await?;
+    let shape = if f16 { shape.as_ref().clone().in_f16() } else { shape.as_ref().clone() };
     let engine_request = engine_request(request)?;
-    let limit = crate::compute::buffer_limit().await;
     let estimate = shape.estimate(&engine_request);
     Ok(MemoryEstimate {
         weight_bytes: estimate.weight_bytes.map(|b| b as f64),
