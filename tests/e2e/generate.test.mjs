@@ -47,7 +47,9 @@ test('Generate runs the model on WebGPU in a worker and plays the clip', async (
     await page.prompt.pressSequentially(' at dawn');
     assert.equal(await page.prompt.inputValue(), `${REQUEST.prompt} at dawn`);
     const status = await page.waitForEnd();
-    assert.match(status, /^Done .* on WebGPU/, `status line: ${status}`);
+    // The precision is shown: f32 here, as SwiftShader's adapter has no shader-f16.
+    const f16 = await page.page.evaluate(async () => (await navigator.gpu.requestAdapter()).features.has('shader-f16'));
+    assert.match(status, new RegExp(`^Done .* on WebGPU \\(${f16 ? 'f16' : 'f32'}\\)`), `status line: ${status}`);
     assert.equal(await page.frameCount(), REQUEST.frames);
     const first = await page.framePixels(0);
     const later = await page.framePixels(REQUEST.frames - 1);
