@@ -25,8 +25,8 @@ pub struct ComputeDevice {
 thread_local! {
     // The wgpu runtime initialises once per worker; later calls reuse the device.
     static DEVICE: RefCell<Option<ComputeDevice>> = const { RefCell::new(None) };
-    // The adapter's cap and f16 support, asked before any device exists (memory estimates as
-    // the user types).
+    // The adapter's cap and f16 support, asked once: by the first memory estimate (before any
+    // device exists) or by the device's start.
     static ADAPTER: RefCell<Option<(Option<u64>, bool)>> = const { RefCell::new(None) };
 }
 
@@ -34,16 +34,10 @@ thread_local! {
 /// the device's once it exists, else the adapter's (asking an adapter is cheap; starting a
 /// device is not, and may never be needed).
 pub async fn limits() -> (Option<u64>, bool) {
-    if let Some(found) = DEVICE.with(|d| d.borrow().as_ref().map(|c| (c.max_buffer, c.f16))) {
-        return found;
+    match DEVICE.with(|d| d.borrow().as_ref().map(|c| (c.max_buffer, c.f16))) {
+        Some(found) => found,
+        None => adapter_limits().await,
     }
-    if let Some(found) = ADAPTER.with(|a| *a.borrow()) {
-        return found;
-    }
-    let gpu = gpu();
-    let found = if gpu.is_undefined() || gpu.is_null() { (None, false) } else { adapter_limits().await };
-    ADAPTER.with(|a| *a.borrow_mut() = Some(found));
-    found
 }
 
 pub async fn compute_device() -> ComputeDevice {
@@ -72,8 +66,19 @@ fn gpu() -> JsValue {
 
 /// The adapter's per-buffer cap (the smaller of `maxBufferSize` and
 /// `maxStorageBufferBindingSize`: the engine binds every tensor as storage) and whether it has
-/// `shader-f16`. The wgpu backend asks for the adapter's own limits, so these are the device's.
+/// `shader-f16`, asked once per worker. The wgpu backend asks for the adapter's own limits, so
+/// these are the device's. No WebGPU: no cap, no f16.
 async fn adapter_limits() -> (Option<u64>, bool) {
+    if let Some(found) = ADAPTER.with(|a| *a.borrow()) {
+        return found;
+    }
+    let gpu = gpu();
+    let found = if gpu.is_undefined() || gpu.is_null() { (None, false) } else { ask_adapter().await };
+    ADAPTER.with(|a| *a.borrow_mut() = Some(found));
+    found
+}
+
+async fn ask_adapter() -> (Option<u64>, bool) {
     let gpu = gpu();
     let Ok(request) = Reflect::get(&gpu, &"requestAdapter".into()).and_then(|f| f.unchecked_into::<js_sys::Function>().call0(&gpu)) else {
         return (None, false);

@@ -108,7 +108,8 @@ pub async fn ensure(model: &HubModel, reporter: &dyn Reporter) -> Result<Vec<Sto
                     }
                 }
                 folder.set_plan(plan).await?;
-                remotes.into_iter().filter(|r| folder.missing().contains(&r.path)).collect()
+                let missing = folder.missing();
+                remotes.into_iter().filter(|r| missing.contains(&r.path)).collect()
             }
         };
         wanted.extend(remotes.into_iter().map(|r| (folders.len(), r)));

@@ -16,7 +16,7 @@ impl StorageLock {
     /// taking it with no await between is atomic.
     pub async fn acquire() -> Self {
         while HELD.with(Cell::get) {
-            sleep_ms(20).await;
+            crate::worker::sleep_ms(20).await;
         }
         HELD.with(|h| h.set(true));
         Self(())
@@ -27,13 +27,4 @@ impl Drop for StorageLock {
     fn drop(&mut self) {
         HELD.with(|h| h.set(false));
     }
-}
-
-async fn sleep_ms(ms: i32) {
-    use wasm_bindgen::JsCast;
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

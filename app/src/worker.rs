@@ -209,8 +209,13 @@ fn free_noise(options: &FreeNoiseOptions) -> Result<Option<FreeNoiseSettings>, S
 
 /// Resolves on the next macrotask (`setTimeout(0)`), after queued messages are handled.
 async fn yield_now() {
+    sleep_ms(0).await;
+}
+
+/// Resolves after `ms` milliseconds (`setTimeout`), letting other tasks run meanwhile.
+pub async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });
     let _ = JsFuture::from(promise).await;
 }
@@ -289,8 +294,10 @@ async fn report_storage(model: Option<&HubModel>) -> Result<(), String> {
 /// What `request` would take on the device this worker will use, and whether it fits.
 async fn estimate(request: GenerateRequest) -> Result<MemoryEstimate, String> {
     let (limit, f16) = crate::compute::limits().await;
-    let shape = shape_of(&request.model).await?;
-    let shape = if f16 { shape.as_ref().clone().in_f16() } else { shape.as_ref().clone() };
+    let mut shape = shape_of(&request.model).await?.as_ref().clone();
+    if f16 {
+        shape = shape.in_f16();
+    }
     let engine_request = engine_request(request)?;
     let estimate = shape.estimate(&engine_request);
     Ok(MemoryEstimate {

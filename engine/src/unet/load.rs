@@ -9,6 +9,9 @@ use crate::store::{weights_file, ModelStore};
 use crate::weights::{read_header, Builder, WeightFiles};
 use crate::EngineError;
 
+/// A motion adapter's weights file, at its folder's root.
+const ADAPTER_STEM: &str = "diffusion_pytorch_model";
+
 /// `adapter`: a store holding the motion adapter's `config.json` and weights at its root.
 pub fn load_unet(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>, device: &Device) -> Result<UNetMotionModel, EngineError> {
     let config = unet_config(store, adapter)?;
@@ -37,7 +40,7 @@ pub fn unet_config(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> 
         }
         // A bare adapter file (AnimateDiff-Lightning): its config is read from its tensors.
         Some(adapter) => {
-            let (_, path) = unet_weight_files(store, Some(adapter))?.pop().expect("the adapter's file");
+            let path = weights_file(adapter, ".", ADAPTER_STEM)?;
             let mut source = adapter.open(&path)?;
             let adapter_file = source.name().to_string();
             let adapter_text = config_from_header(&read_header(source.as_mut())?, &adapter_file)?;
@@ -50,7 +53,7 @@ pub fn unet_config(store: &dyn ModelStore, adapter: Option<&dyn ModelStore>) -> 
 pub fn unet_weight_files<'a>(store: &'a dyn ModelStore, adapter: Option<&'a dyn ModelStore>) -> Result<Vec<(&'a dyn ModelStore, String)>, EngineError> {
     let mut files = vec![(store, weights_file(store, "unet", "diffusion_pytorch_model")?)];
     if let Some(adapter) = adapter {
-        files.push((adapter, weights_file(adapter, ".", "diffusion_pytorch_model")?));
+        files.push((adapter, weights_file(adapter, ".", ADAPTER_STEM)?));
     }
     Ok(files)
 }
