@@ -1,9 +1,7 @@
 //! Training batches from the procedural data set, as host arrays.
 
-use crate::dataset::{ClipSpec, Split, FRAMES, SIZE};
+use crate::dataset::{ClipSpec, Split, FRAMES};
 use crate::rng::SplitMix64;
-
-const FRAME: usize = 3 * SIZE * SIZE;
 
 /// `[count, 3, SIZE, SIZE]` in [-1, 1]: single frames of fresh training clips.
 pub fn frames(rng: &mut SplitMix64, count: usize) -> Vec<f32> {
@@ -15,23 +13,6 @@ pub fn frames(rng: &mut SplitMix64, count: usize) -> Vec<f32> {
         spec.render_frame(f).into_iter().map(|v| v * 2.0 - 1.0).collect::<Vec<f32>>()
     })
     .concat()
-}
-
-/// `clips` training clips: pixels `[clips·FRAMES, 3, SIZE, SIZE]` in [-1, 1] and captions.
-/// Clips are drawn from per-clip seeds and rendered on all cores (the GPU would wait otherwise).
-pub fn clips(rng: &mut SplitMix64, clips: usize) -> (Vec<f32>, Vec<String>) {
-    let seeds: Vec<u64> = (0..clips).map(|_| rng.next_u64()).collect();
-    let rendered = parallel(&seeds, |seed| {
-        let spec = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train);
-        (spec.render().into_iter().map(|v| v * 2.0 - 1.0).collect::<Vec<f32>>(), spec.caption())
-    });
-    let mut pixels = Vec::with_capacity(clips * FRAMES * FRAME);
-    let mut captions = Vec::with_capacity(clips);
-    for (clip, caption) in rendered {
-        pixels.extend(clip);
-        captions.push(caption);
-    }
-    (pixels, captions)
 }
 
 /// `work` on every seed, spread over the machine's cores, results in seed order.

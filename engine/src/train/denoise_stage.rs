@@ -1,5 +1,5 @@
 //! Stage 2: text encoder and UNet together, epsilon prediction on clips encoded by the frozen
-//! stage-1 encoder. The forward process is computed on the host, so every backend sees the same
+//! stage-1 encoder (once, into the [`super::latent_pool`]). The forward process is computed on the host, so every backend sees the same
 //! numbers for the same seed.
 
 use burn::prelude::*;
@@ -33,34 +33,40 @@ pub struct Batcher<'a> {
 }
 
 impl Batcher<'_> {
-    pub fn inputs(&self, rng: &mut SplitMix64, clips: usize) -> Result<Inputs, EngineError> {
-        let (pixels, captions) = batch::clips(rng, clips);
+    /// Pixels `[clips·FRAMES, 3, SIZE, SIZE]` in [-1, 1] → scaled latents `[clips, C, FRAMES, h, w]`.
+    pub fn encode(&self, pixels: Vec<f32>, clips: usize) -> Result<Vec<f32>, EngineError> {
         let device = self.encoder.encoder.conv_in.weight.val().device();
         let images = Tensor::<4>::from_data(TensorData::new(pixels, [clips * FRAMES, 3, SIZE, SIZE]), &device);
         // The posterior mean: deterministic latents (the VAE's variance is tiny anyway).
         let mean = self.encoder.encode(images).mean.mul_scalar(self.scaling_factor);
         let [_, channels, h, w] = mean.dims();
-        let latents = mean
-            .reshape([clips, FRAMES, channels, h, w])
+        mean.reshape([clips, FRAMES, channels, h, w])
             .permute([0, 2, 1, 3, 4])
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()
-            .map_err(|e| EngineError::Readback { tensor: "training latents", reason: format!("{e:?}") })?;
-        let per_clip = channels * FRAMES * h * w;
+            .map_err(|e| EngineError::Readback { tensor: "training latents", reason: format!("{e:?}") })
+    }
+
+    /// A batch of pool clips (latents `[C, FRAMES, h, w]` each, with captions) at random
+    /// timesteps with fresh noise; `latent` is `[C, FRAMES, h, w]`.
+    pub fn inputs(&self, rng: &mut SplitMix64, picks: &[(&[f32], &str)], latent: [usize; 4]) -> Result<Inputs, EngineError> {
+        let clips = picks.len();
+        let per_clip: usize = latent.iter().product();
         let mut ids = Vec::with_capacity(clips * 77);
         let mut timesteps = Vec::with_capacity(clips);
         let mut seeds = Vec::with_capacity(clips);
-        for caption in &captions {
-            let prompt = if rng.next_f64() < self.uncond_share { "" } else { caption.as_str() };
+        for (_, caption) in picks {
+            let prompt = if rng.next_f64() < self.uncond_share { "" } else { caption };
             ids.extend(self.tokenizer.encode(prompt)?.ids.iter().map(|&id| id as i64));
             timesteps.push((rng.next_u64() % self.alphas_cumprod.len() as u64) as usize);
             seeds.push(rng.next_u64());
         }
         // Per-clip noise from per-clip seeds, drawn on all cores.
         let noise: Vec<f32> = batch::parallel(&seeds, |seed| SplitMix64::new(seed).normals(per_clip)).concat();
-        let noisy: Vec<f32> = latents
+        let noisy: Vec<f32> = picks
             .iter()
+            .flat_map(|(x0, _)| x0.iter())
             .zip(&noise)
             .enumerate()
             .map(|(i, (&x0, &e))| {
@@ -69,7 +75,8 @@ impl Batcher<'_> {
             })
             .collect();
         let timesteps: Vec<f32> = timesteps.into_iter().map(|t| t as f32).collect();
-        Ok(Inputs { ids, noisy, noise, timesteps, latent_shape: [clips, channels, FRAMES, h, w] })
+        let [channels, frames, h, w] = latent;
+        Ok(Inputs { ids, noisy, noise, timesteps, latent_shape: [clips, channels, frames, h, w] })
     }
 }
 

@@ -5,6 +5,7 @@ mod batch;
 mod denoise_stage;
 mod evaluate;
 mod export;
+mod latent_pool;
 mod model_dir;
 mod parts;
 mod recipe;

@@ -17,8 +17,10 @@ use super::denoise_stage::{self, Batcher};
 use super::model_dir::{io, ModelDir, TEXT_WEIGHTS, UNET_WEIGHTS, VAE_WEIGHTS};
 use super::parts::{self, Keys};
 use super::recipe::{alphas_cumprod, Recipe};
+use super::latent_pool::{self, LatentPool};
 use super::vae_stage;
 use crate::clip::ClipTokenizer;
+use crate::dataset::{FRAMES, SIZE};
 use crate::rng::SplitMix64;
 use crate::store::DirStore;
 use crate::weights::{named_tensors, Dtype};
@@ -192,11 +194,27 @@ impl Run {
         let (mut model, text_keys, unet_keys) = parts::denoiser(resume.then_some(&dir), self.recipe.seed, &self.device)?;
         let optimizer_file = self.folder.join("denoiser_optimizer.bpk");
         let mut optimizer = optimizer(resume.then_some(&optimizer_file))?;
+        let vae = parts::vae_config(scaling);
+        let latent_size = SIZE / vae.scale_factor();
+        let latent = [vae.latent_channels, FRAMES, latent_size, latent_size];
+        let mut pool = LatentPool::open(&self.folder.join("latent_pool.f32"), self.recipe.seed, latent_pool::per_clip(latent[0], latent_size))?;
         let (mut total, mut count) = (0.0, 0);
         while self.state.denoise_step < self.recipe.denoise_steps {
             let start = Instant::now();
             let step = self.state.denoise_step;
-            let inputs = batcher.inputs(&mut self.rng(2, step), self.recipe.clips_per_batch)?;
+            let mut rng = self.rng(2, step);
+            // This step's new clips join the pool (until it is full); the rest of the batch
+            // is drawn from everything encoded so far.
+            let fresh = self.recipe.fresh_clips_per_step.clamp(1, self.recipe.clips_per_batch.max(1));
+            let available = ((step + 1) * fresh).min(self.recipe.pool_clips).max(1);
+            pool.fill_to(available, |pixels, clips| batcher.encode(pixels, clips))?;
+            let newest = (step * fresh).min(available)..available;
+            let mut picked: Vec<usize> = newest.collect();
+            while picked.len() < self.recipe.clips_per_batch {
+                picked.push((rng.next_u64() % available as u64) as usize);
+            }
+            let picks: Vec<(&[f32], &str)> = picked.iter().map(|&i| pool.clip(i)).collect();
+            let inputs = batcher.inputs(&mut rng, &picks, latent)?;
             let loss = denoise_stage::loss(&model, &inputs, &self.device)?;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let warm = ((step + 1) as f64 / self.recipe.warmup_steps.max(1) as f64).min(1.0);
