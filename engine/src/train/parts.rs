@@ -74,11 +74,12 @@ pub fn denoiser(dir: Option<&ModelDir>, seed: u64, device: &Device) -> Result<(D
         // follow from the first step. With 0.02 the trained encoder's outputs differed by
         // ~6% between captions after 1800 steps and the UNet had learnt to ignore them.
         let e = &mut text_encoder.embeddings.token_embedding;
-        // Rebuilt from data: a leaf, as a parameter must be (an op on it would be a graph node).
+        // Rebuilt from data and marked trainable: a parameter must be a leaf (an op on it
+        // would be a graph node), and a tensor made from data is not tracked by itself.
         e.weight = e.weight.clone().map(|w| {
             let (device, shape) = (w.device(), w.dims());
             let values: Vec<f32> = w.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 weights").iter().map(|v| v * TOKEN_INIT_SCALE).collect();
-            Tensor::from_data(TensorData::new(values, shape), &device)
+            Tensor::from_data(TensorData::new(values, shape), &device).require_grad()
         });
     }
     let ub = builder(dir, UNET_WEIGHTS, seed.wrapping_add(2), device)?;
@@ -87,4 +88,44 @@ pub fn denoiser(dir: Option<&ModelDir>, seed: u64, device: &Device) -> Result<(D
     tb.finish("text encoder checkpoint", &[])?;
     ub.finish("UNet checkpoint", &[])?;
     Ok((Denoiser { text_encoder, unet }, text_keys, unet_keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::{ModuleVisitor, Param};
+
+    use super::*;
+
+    /// Parameters the optimizer would never update.
+    struct Frozen<'a> {
+        keys: &'a Keys,
+        names: Vec<String>,
+    }
+
+    impl ModuleVisitor for Frozen<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let name = self.keys.get(&param.id).cloned().unwrap_or_else(|| param.id.to_string());
+            // The motion modules' sinusoidal position tables are fixed buffers in diffusers too.
+            if !param.val().is_require_grad() && !name.ends_with("pos_embed.pe") {
+                self.names.push(name);
+            }
+        }
+    }
+
+    /// The rescaled token table once lost its gradient (a tensor rebuilt from data is not
+    /// tracked): every parameter of a fresh denoiser must train.
+    #[test]
+    fn every_parameter_of_a_fresh_denoiser_trains() {
+        let device = crate::Backend::cpu_device().autodiff();
+        let (model, text_keys, unet_keys) = denoiser(None, 1, &device).unwrap();
+        let mut frozen = Frozen { keys: &text_keys, names: Vec::new() };
+        model.text_encoder.visit(&mut frozen);
+        let mut frozen_unet = Frozen { keys: &unet_keys, names: Vec::new() };
+        model.unet.visit(&mut frozen_unet);
+        frozen.names.extend(frozen_unet.names);
+        assert!(frozen.names.is_empty(), "not trainable: {:?}", frozen.names);
+        let table = model.text_encoder.embeddings.token_embedding.weight.val();
+        let std = table.clone().sub(table.mean().unsqueeze()).powi_scalar(2).mean().into_scalar::<f32>().sqrt();
+        assert!((std - 0.02 * TOKEN_INIT_SCALE).abs() < 0.01, "token table std {std}");
+    }
 }
