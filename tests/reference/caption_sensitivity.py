@@ -3,11 +3,11 @@ training run that needs no sampling. The held-out evaluation (`freenoise-train -
 says "chance level" until the model follows captions; this says whether it is starting to.
 
 Prints, for two captions that differ in colour, shape, motion and background (and the empty
-caption): how far apart the text encoder's hidden states are, and how far apart the UNet's
-noise predictions are for the same noisy latents at several timesteps (relative L2). A UNet that
-ignores its caption gives ~0.2% (recipe 1 at step 1800, recipe 2 at step 350); one that follows
-it moves its prediction by several percent at the high-noise steps, where colour and position
-are decided.
+caption): how far apart the text encoder's hidden states are, and how far apart the model's
+estimates of the clean clip (x0, from its epsilon or v prediction) are for the same noisy
+latents at several timesteps (relative L2). A UNet that ignores its caption moves its estimate
+by a fraction of a percent; one that follows it by several percent at the high-noise steps,
+where colour and position are decided.
 
 Run from the repo root:  python3 tests/reference/caption_sensitivity.py MODEL_DIR
 """
@@ -15,7 +15,7 @@ Run from the repo root:  python3 tests/reference/caption_sensitivity.py MODEL_DI
 import sys
 
 import torch
-from diffusers import UNetMotionModel
+from diffusers import DDIMScheduler, UNetMotionModel
 from transformers import CLIPTextModel, CLIPTokenizer
 
 CAPTIONS = ["a red circle moving left on a black background", "a blue square moving down on a white background", ""]
@@ -32,14 +32,20 @@ def main(model):
     tokenizer = CLIPTokenizer.from_pretrained(f"{model}/tokenizer")
     text_encoder = CLIPTextModel.from_pretrained(f"{model}/text_encoder")
     unet = UNetMotionModel.from_pretrained(f"{model}/unet")
+    scheduler = DDIMScheduler.from_pretrained(f"{model}/scheduler")
+    prediction = scheduler.config.prediction_type
     ids = tokenizer(CAPTIONS, padding="max_length", max_length=77, return_tensors="pt").input_ids
     with torch.no_grad():
         states = text_encoder(ids).last_hidden_state
         print(f"text states: captions {relative(states[0], states[1]):.3f} apart, caption vs empty {relative(states[0], states[2]):.3f}")
         latents = torch.randn(1, unet.config.in_channels, FRAMES, LATENT, LATENT)
         for t in TIMESTEPS:
-            eps = [unet(latents, t, encoder_hidden_states=states[i : i + 1].repeat(FRAMES, 1, 1)).sample for i in range(3)]
-            print(f"t={t}: noise predictions {relative(eps[0], eps[1]):.4f} apart, caption vs empty {relative(eps[0], eps[2]):.4f}")
+            a = scheduler.alphas_cumprod[t]
+            x0 = []
+            for i in range(3):
+                out = unet(latents, t, encoder_hidden_states=states[i : i + 1].repeat(FRAMES, 1, 1)).sample
+                x0.append(a.sqrt() * latents - (1 - a).sqrt() * out if prediction == "v_prediction" else (latents - (1 - a).sqrt() * out) / a.sqrt())
+            print(f"t={t}: clean-clip estimates {relative(x0[0], x0[1]):.4f} apart, caption vs empty {relative(x0[0], x0[2]):.4f} ({prediction})")
 
 
 if __name__ == "__main__":

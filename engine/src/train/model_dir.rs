@@ -32,10 +32,10 @@ impl ModelDir {
     }
 
     /// Writes every config file and the tokenizer.
-    pub fn write_configs(&self, scaling_factor: f32, tokenizer: &Path) -> Result<(), EngineError> {
+    pub fn write_configs(&self, scaling_factor: f32, prediction: &str, tokenizer: &Path) -> Result<(), EngineError> {
         let files: [(&str, Value); 5] = [
             ("model_index.json", recipe::model_index()),
-            ("scheduler/scheduler_config.json", recipe::scheduler_config()),
+            ("scheduler/scheduler_config.json", recipe::scheduler_config(prediction)),
             ("vae/config.json", recipe::vae_config(scaling_factor)),
             ("unet/config.json", recipe::unet_config()),
             ("text_encoder/config.json", recipe::text_config()),

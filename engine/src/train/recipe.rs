@@ -24,6 +24,10 @@ pub struct Recipe {
     pub pool_clips: usize,
     pub denoise_lr: f64,
     pub warmup_steps: usize,
+    /// What the UNet predicts: "epsilon" or "v_prediction" (written to the scheduler config).
+    /// v weighs an error in the denoised clip by 1 + 1/SNR relative to epsilon, so the high-noise
+    /// steps where a caption decides colour and position count (`train/README.md`).
+    pub prediction: String,
     /// Share of captions replaced by the empty prompt, so classifier-free guidance works.
     pub uncond_share: f64,
     pub log_every: usize,
@@ -44,6 +48,7 @@ impl Default for Recipe {
             pool_clips: 8000,
             denoise_lr: 6e-4,
             warmup_steps: 200,
+            prediction: "v_prediction".into(),
             uncond_share: 0.1,
             log_every: 20,
             checkpoint_every: 200,
@@ -132,7 +137,7 @@ pub fn text_config() -> Value {
 }
 
 /// `scheduler/scheduler_config.json`: the noise schedule the UNet is trained on (AnimateDiff's).
-pub fn scheduler_config() -> Value {
+pub fn scheduler_config(prediction: &str) -> Value {
     json!({
         "_class_name": "DDIMScheduler",
         "_diffusers_version": "0.42.1",
@@ -141,7 +146,7 @@ pub fn scheduler_config() -> Value {
         "beta_schedule": "linear",
         "clip_sample": false,
         "num_train_timesteps": 1000,
-        "prediction_type": "epsilon",
+        "prediction_type": prediction,
         "set_alpha_to_one": false,
         "steps_offset": 1,
         "timestep_spacing": "linspace"
