@@ -1,6 +1,6 @@
-//! Stage 2: text encoder and UNet together, epsilon prediction on clips encoded by the frozen
-//! stage-1 encoder (once, into the [`super::latent_pool`]). The forward process is computed on the host, so every backend sees the same
-//! numbers for the same seed.
+//! Stage 2: text encoder and UNet together, epsilon or v prediction on clips encoded by the
+//! frozen stage-1 encoder (once, into the [`super::latent_pool`]). The forward process is
+//! computed on the host, so every backend sees the same numbers for the same seed.
 
 use burn::prelude::*;
 
@@ -9,6 +9,7 @@ use super::parts::Denoiser;
 use crate::clip::ClipTokenizer;
 use crate::dataset::{FRAMES, SIZE};
 use crate::rng::SplitMix64;
+use crate::schedulers::Prediction;
 use crate::vae::VaeEncoder;
 use crate::EngineError;
 
@@ -31,7 +32,7 @@ pub struct Batcher<'a> {
     pub scaling_factor: f32,
     pub alphas_cumprod: &'a [f64],
     pub uncond_share: f64,
-    pub v_prediction: bool,
+    pub prediction: Prediction,
 }
 
 impl Batcher<'_> {
@@ -71,7 +72,10 @@ impl Batcher<'_> {
             let t = timesteps[i / per_clip];
             let (signal, sigma) = (self.alphas_cumprod[t].sqrt() as f32, (1.0 - self.alphas_cumprod[t]).sqrt() as f32);
             noisy.push(signal * x0 + sigma * e);
-            target.push(if self.v_prediction { signal * e - sigma * x0 } else { e });
+            target.push(match self.prediction {
+                Prediction::VPrediction => signal * e - sigma * x0,
+                Prediction::Epsilon => e,
+            });
         }
         let timesteps: Vec<f32> = timesteps.into_iter().map(|t| t as f32).collect();
         let [channels, frames, h, w] = latent;
@@ -111,11 +115,11 @@ mod tests {
         let latent = [2, 3, 2, 2];
         let x0: Vec<Vec<f32>> = (0..2).map(|c| (0..24).map(|i| (i as f32 * 0.37 + c as f32).sin()).collect()).collect();
         let picks: Vec<(&[f32], &str)> = x0.iter().map(|v| (v.as_slice(), "a red circle moving left")).collect();
-        let batch = |v_prediction| {
-            let b = Batcher { tokenizer: &tokenizer, encoder: &autoencoder.encoder, scaling_factor: 1.0, alphas_cumprod: &alphas, uncond_share: 0.0, v_prediction };
+        let batch = |prediction| {
+            let b = Batcher { tokenizer: &tokenizer, encoder: &autoencoder.encoder, scaling_factor: 1.0, alphas_cumprod: &alphas, uncond_share: 0.0, prediction };
             b.inputs(&mut SplitMix64::new(5), &picks, latent).unwrap()
         };
-        let (eps, v) = (batch(false), batch(true));
+        let (eps, v) = (batch(Prediction::Epsilon), batch(Prediction::VPrediction));
         assert_eq!(eps.noisy, v.noisy, "same draws either way");
         for (i, &x_t) in v.noisy.iter().enumerate() {
             let a = alphas[v.timesteps[i / 24] as usize];

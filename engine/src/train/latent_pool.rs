@@ -12,10 +12,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::dataset::{ClipSpec, Split, FRAMES};
-use crate::rng::SplitMix64;
 use crate::EngineError;
 
 use super::model_dir::io;
+use super::run::stage_rng;
 
 pub struct LatentPool {
     path: PathBuf,
@@ -73,8 +73,7 @@ impl LatentPool {
 
 /// Clip `i` of the pool, from its own seed.
 fn spec(seed: u64, i: usize) -> ClipSpec {
-    let mut rng = SplitMix64::new(seed ^ (4 << 60) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    ClipSpec::sample(&mut rng, Split::Train)
+    ClipSpec::sample(&mut stage_rng(seed, 4, i), Split::Train)
 }
 
 /// Latent values per clip of `FRAMES` frames, for a VAE with `channels` latent channels and

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::recipe;
+use crate::schedulers::Prediction;
 use crate::weights::{safetensors_bytes, Dtype, NamedTensor};
 use crate::EngineError;
 
@@ -32,7 +33,7 @@ impl ModelDir {
     }
 
     /// Writes every config file and the tokenizer.
-    pub fn write_configs(&self, scaling_factor: f32, prediction: &str, tokenizer: &Path) -> Result<(), EngineError> {
+    pub fn write_configs(&self, scaling_factor: f32, prediction: Prediction, tokenizer: &Path) -> Result<(), EngineError> {
         let files: [(&str, Value); 5] = [
             ("model_index.json", recipe::model_index()),
             ("scheduler/scheduler_config.json", recipe::scheduler_config(prediction)),

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::schedulers::Prediction;
+
 /// Hyper-parameters of both stages. A saved recipe lacking a newer field takes its default.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -24,10 +26,10 @@ pub struct Recipe {
     pub pool_clips: usize,
     pub denoise_lr: f64,
     pub warmup_steps: usize,
-    /// What the UNet predicts: "epsilon" or "v_prediction" (written to the scheduler config).
+    /// What the UNet predicts (written to the scheduler config as diffusers names it).
     /// v weighs an error in the denoised clip by 1 + 1/SNR relative to epsilon, so the high-noise
     /// steps where a caption decides colour and position count (`train/README.md`).
-    pub prediction: String,
+    pub prediction: Prediction,
     /// Share of captions replaced by the empty prompt, so classifier-free guidance works.
     pub uncond_share: f64,
     pub log_every: usize,
@@ -48,7 +50,7 @@ impl Default for Recipe {
             pool_clips: 8000,
             denoise_lr: 6e-4,
             warmup_steps: 200,
-            prediction: "v_prediction".into(),
+            prediction: Prediction::VPrediction,
             uncond_share: 0.1,
             log_every: 20,
             checkpoint_every: 200,
@@ -137,7 +139,7 @@ pub fn text_config() -> Value {
 }
 
 /// `scheduler/scheduler_config.json`: the noise schedule the UNet is trained on (AnimateDiff's).
-pub fn scheduler_config(prediction: &str) -> Value {
+pub fn scheduler_config(prediction: Prediction) -> Value {
     json!({
         "_class_name": "DDIMScheduler",
         "_diffusers_version": "0.42.1",

@@ -96,7 +96,7 @@ impl Run {
     }
 
     fn rng(&self, stage: u64, step: usize) -> SplitMix64 {
-        SplitMix64::new(self.recipe.seed ^ (stage << 60) ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        stage_rng(self.recipe.seed, stage, step)
     }
 
     /// Stage 1, then the latent scale, then stage 2; returns when both reach their step counts.
@@ -109,7 +109,7 @@ impl Run {
             None => self.measure_scale()?,
             // Configs and tokenizer again: a checkpoint brought from another machine may have
             // only its weights.
-            Some(scaling) => self.model_dir().write_configs(scaling, &self.recipe.prediction, &self.tokenizer_source)?,
+            Some(scaling) => self.model_dir().write_configs(scaling, self.recipe.prediction, &self.tokenizer_source)?,
         }
         self.train_denoiser()
     }
@@ -155,7 +155,7 @@ impl Run {
 
     fn save_vae(&self, model: &parts::Autoencoder, keys: &Keys, scaling: f32) -> Result<(), EngineError> {
         let dir = self.model_dir();
-        dir.write_configs(scaling, &self.recipe.prediction, &self.tokenizer_source)?;
+        dir.write_configs(scaling, self.recipe.prediction, &self.tokenizer_source)?;
         let mut tensors = named_tensors(&model.encoder, keys)?;
         tensors.extend(named_tensors(&model.decoder, keys)?);
         tensors.sort_by(|a, b| a.key.cmp(&b.key));
@@ -171,7 +171,7 @@ impl Run {
         let std = scalar(mean.clone().sub(mean.mean().unsqueeze()).powi_scalar(2).mean())?.sqrt();
         let scaling = (1.0 / std.max(1e-6)) as f32;
         println!("latent std {std:.4}: scaling_factor {scaling:.5}");
-        self.model_dir().write_configs(scaling, &self.recipe.prediction, &self.tokenizer_source)?;
+        self.model_dir().write_configs(scaling, self.recipe.prediction, &self.tokenizer_source)?;
         self.state.scaling_factor = Some(scaling);
         self.save_state()
     }
@@ -189,11 +189,7 @@ impl Run {
             scaling_factor: scaling,
             alphas_cumprod: &alphas,
             uncond_share: self.recipe.uncond_share,
-            v_prediction: match self.recipe.prediction.as_str() {
-                "epsilon" => false,
-                "v_prediction" => true,
-                other => return Err(EngineError::BadFile { file: "recipe.json".into(), problem: format!("prediction {other:?}: use \"epsilon\" or \"v_prediction\"") }),
-            },
+            prediction: self.recipe.prediction,
         };
         let resume = self.state.denoise_step > 0;
         let (mut model, text_keys, unet_keys) = parts::denoiser(resume.then_some(&dir), self.recipe.seed, &self.device)?;
@@ -245,6 +241,11 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// The random stream of one step (or pool clip) of one stage of a run with this seed.
+pub(super) fn stage_rng(seed: u64, stage: u64, step: usize) -> SplitMix64 {
+    SplitMix64::new(seed ^ (stage << 60) ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 /// AdamW with gradient-norm clipping, resuming from `saved` when given. A checkpoint that has
