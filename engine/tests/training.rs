@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use engine::pipeline::Pipeline;
 use engine::store::DirStore;
-use engine::train::{export_f16, Recipe, Run};
+use engine::train::{export_f16, Recipe, Run, SHIPPED_POSITIONS};
 use engine::Backend;
 
 fn tokenizer() -> PathBuf {
@@ -41,13 +41,23 @@ fn trains_saves_resumes_and_exports() {
 
     // What was saved is an ordinary diffusers pipeline folder, and so is the f16 export.
     let device = Backend::cpu_device();
-    Pipeline::load(&DirStore::new(folder.join("model")).unwrap(), None, &device).unwrap();
+    let trained = Pipeline::load(&DirStore::new(folder.join("model")).unwrap(), None, &device).unwrap();
     let exported = folder.join("export");
     export_f16(&folder.join("model"), &exported).unwrap();
-    Pipeline::load(&DirStore::new(&exported).unwrap(), None, &device).unwrap();
-    let f32_size = std::fs::metadata(folder.join("model/unet/diffusion_pytorch_model.safetensors")).unwrap().len();
-    let f16_size = std::fs::metadata(exported.join("unet/diffusion_pytorch_model.safetensors")).unwrap().len();
-    // Half the data; the JSON header is the same size in both.
+    let shipped = Pipeline::load(&DirStore::new(&exported).unwrap(), None, &device).unwrap();
+    // The shipped position tables cover the page's longest plain-sampled clip and start with
+    // the trained rows (to f16 precision).
+    assert_eq!((trained.unet.max_frames(), shipped.unet.max_frames()), (32, SHIPPED_POSITIONS));
+    let table = |p: &Pipeline| {
+        let pe = p.unet.down_blocks[0].motion_modules[0].transformer_blocks[0].pos_embed.as_ref().unwrap().pe.val();
+        pe.slice([0..1, 0..32]).into_data().convert::<f32>().to_vec::<f32>().unwrap()
+    };
+    let (before, after) = (table(&trained), table(&shipped));
+    assert!(before.iter().zip(&after).all(|(a, b)| (a - b).abs() < 1e-3), "the first 32 rows are the trained table");
+    // The text encoder (no position tables to lengthen): half the data; the JSON header is
+    // the same size in both.
+    let f32_size = std::fs::metadata(folder.join("model/text_encoder/model.safetensors")).unwrap().len();
+    let f16_size = std::fs::metadata(exported.join("text_encoder/model.safetensors")).unwrap().len();
     assert!((f16_size as f64) < f32_size as f64 * 0.52, "f16 export is about half the size: {f16_size} vs {f32_size}");
     std::fs::remove_dir_all(&folder).unwrap();
 }

@@ -15,6 +15,9 @@ Two configurations cover the layouts real checkpoints come in:
   tiny-split/lightning : a bare motion adapter file with no config.json, as AnimateDiff-Lightning
                ships them (MotionAdapter's default heads and position table, a mid block), with a
                run on Lightning's sampler: Euler, trailing spacing, linear betas, no guidance.
+  tiny-mid/golden/training : one training step's loss and gradients (text encoder + UNet, the
+               trainer's mean-squared error against a given target), so the engine's training
+               path under Burn's autodiff is checked against PyTorch's.
 """
 
 import gzip
@@ -353,6 +356,45 @@ def make_lightning(split: Path) -> None:
     }, indent=2))
 
 
+def gradient_probes(grad: torch.Tensor) -> list:
+    """A gradient's L2 norm and its dot products with two fixed sinusoids over its flat
+    (row-major) elements, sin(0.7·i + 1.3·k + 0.1) for k = 1, 2: three numbers that change if
+    any part of the gradient does, without storing megabytes of gradients."""
+    flat = grad.detach().double().flatten()
+    i = torch.arange(flat.numel(), dtype=torch.float64)
+    return [flat.norm().item()] + [(flat * torch.sin(0.7 * i + 1.3 * k + 0.1)).sum().item() for k in (1, 2)]
+
+
+def make_training_step(mid: Path) -> None:
+    """One training step of the stored tiny-mid text encoder + UNet: two clips with their own
+    timesteps (one with the empty prompt, as classifier-free training drops captions), the mean
+    squared error of the UNet's output against a target, and every parameter's gradient probes."""
+    generator = torch.Generator().manual_seed(4)
+    f32 = dict(torch_dtype=torch.float32)
+    text_encoder = CLIPTextModel.from_pretrained(mid / "text_encoder", **f32)
+    unet = UNetMotionModel.from_pretrained(mid / "unet", **f32)
+    tokenizer = CLIPTokenizer.from_pretrained(mid / "tokenizer")
+    ids = tokenizer(["a red circle moving left on a black background", ""], padding="max_length", max_length=77,
+                    truncation=True, return_tensors="pt").input_ids
+    noisy = torch.randn((2, 4, FRAMES, 8, 8), generator=generator)
+    target = torch.randn((2, 4, FRAMES, 8, 8), generator=generator)
+    timesteps = torch.tensor([421.0, 37.0])
+    states = text_encoder(ids)[0].repeat_interleave(FRAMES, dim=0)
+    loss = ((unet(noisy, timesteps, encoder_hidden_states=states).sample - target) ** 2).mean()
+    loss.backward()
+    folder = mid / "golden" / "training"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    save_npy(folder, "token_ids", ids.to(torch.int64))
+    save_npy(folder, "noisy", noisy)
+    save_npy(folder, "target", target)
+    save_npy(folder, "timesteps", timesteps)
+    probes = {f"text_encoder/{k}": gradient_probes(p.grad) for k, p in text_encoder.named_parameters()}
+    probes.update({f"unet/{k}": gradient_probes(p.grad) for k, p in unet.named_parameters() if p.grad is not None})
+    (folder / "gradients.json").write_text(json.dumps({"loss": loss.item(), "probes": probes}, indent=0))
+
+
 def main() -> None:
     ROOT.mkdir(parents=True, exist_ok=True)
     tokenizer_dir = ROOT / "tokenizer"
@@ -374,6 +416,8 @@ def main() -> None:
     shutil.rmtree(tokenizer_dir)
     make_lightning(ROOT / "tiny-split")
     print(f"wrote {ROOT / 'tiny-split' / 'lightning'}")
+    make_training_step(ROOT / "tiny-mid")
+    print(f"wrote {ROOT / 'tiny-mid' / 'golden' / 'training'}")
 
 
 if __name__ == "__main__":

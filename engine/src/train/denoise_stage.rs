@@ -85,11 +85,11 @@ impl Batcher<'_> {
 
 /// Mean squared error of the prediction (noise or v).
 pub fn loss(model: &Denoiser, inputs: &Inputs, device: &Device) -> Result<Tensor<1>, EngineError> {
-    let [clips, ..] = inputs.latent_shape;
+    let [clips, _, frames, ..] = inputs.latent_shape;
     let ids = Tensor::<2, Int>::from_data(TensorData::new(inputs.ids.clone(), [clips, inputs.ids.len() / clips]), device);
     let text = model.text_encoder.forward(ids);
     let [_, tokens, dim] = text.dims();
-    let per_frame = text.unsqueeze_dim::<4>(1).expand([clips, FRAMES, tokens, dim]).reshape([clips * FRAMES, tokens, dim]);
+    let per_frame = text.unsqueeze_dim::<4>(1).expand([clips, frames, tokens, dim]).reshape([clips * frames, tokens, dim]);
     let noisy = Tensor::<5>::from_data(TensorData::new(inputs.noisy.clone(), inputs.latent_shape), device);
     let target = Tensor::<5>::from_data(TensorData::new(inputs.target.clone(), inputs.latent_shape), device);
     let prediction = model.unet.forward_at(noisy, &inputs.timesteps, per_frame.clone(), per_frame, None, None)?;
@@ -98,10 +98,104 @@ pub fn loss(model: &Denoiser, inputs: &Inputs, device: &Device) -> Result<Tensor
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use burn::module::{ModuleVisitor, Param};
+    use burn::optim::GradientsParams;
+    use serde_json::Value;
+
     use super::*;
+    use crate::npy::read_npy;
     use crate::store::DirStore;
-    use crate::train::parts;
+    use crate::train::model_dir::ModelDir;
+    use crate::train::parts::{self, Keys};
     use crate::train::recipe::alphas_cumprod;
+
+    fn fixtures() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+    }
+
+    /// Each parameter's gradient as `make_fixtures.py`'s `gradient_probes` reduces it: L2 norm
+    /// and dot products with sin(0.7·i + 1.3·k + 0.1), k = 1, 2 (f64 sums).
+    struct Probes<'a> {
+        prefix: &'static str,
+        keys: &'a Keys,
+        grads: &'a GradientsParams,
+        out: BTreeMap<String, [f64; 3]>,
+    }
+
+    impl ModuleVisitor for Probes<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let Some(grad) = self.grads.get::<D>(param.id) else { return };
+            let values = grad.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 gradients");
+            let mut probe = [0f64; 3];
+            for (i, &g) in values.iter().enumerate() {
+                let (g, i) = (g as f64, i as f64);
+                probe[0] += g * g;
+                probe[1] += g * (0.7 * i + 1.3 + 0.1).sin();
+                probe[2] += g * (0.7 * i + 2.6 + 0.1).sin();
+            }
+            probe[0] = probe[0].sqrt();
+            self.out.insert(format!("{}/{}", self.prefix, self.keys[&param.id]), probe);
+        }
+    }
+
+    /// One training step of the stored tiny-mid text encoder and UNet, against PyTorch's
+    /// (`tests/reference/make_fixtures.py`): the loss, and every parameter's gradient (norm and
+    /// two projections) within 1e-4 of its norm. Two clips at their own timesteps, one with the
+    /// empty prompt, so per-clip timesteps and per-frame text states are both exercised.
+    #[test]
+    fn gradients_match_pytorch() {
+        let root = fixtures().join("tiny-mid");
+        let golden = root.join("golden/training");
+        let device = crate::Backend::cpu_device().autodiff();
+        let (model, text_keys, unet_keys) = parts::denoiser(Some(&ModelDir::new(&root)), 0, &device).unwrap();
+        let npy = |name: &str| read_npy(&std::fs::read(golden.join(format!("{name}.npy"))).unwrap(), name).unwrap();
+        let (noisy, target) = (npy("noisy"), npy("target"));
+        let latent_shape: [usize; 5] = noisy.shape.clone().try_into().unwrap();
+        let inputs = Inputs {
+            ids: npy("token_ids").data.iter().map(|&id| id as i64).collect(),
+            noisy: noisy.data,
+            target: target.data,
+            timesteps: npy("timesteps").data,
+            latent_shape,
+        };
+        let expected: Value = serde_json::from_str(&std::fs::read_to_string(golden.join("gradients.json")).unwrap()).unwrap();
+
+        let loss = loss(&model, &inputs, &device).unwrap();
+        let value = loss.clone().into_data().convert::<f32>().try_into_vec::<f32>().unwrap()[0] as f64;
+        let torch_loss = expected["loss"].as_f64().unwrap();
+        assert!((value - torch_loss).abs() <= 1e-5 * torch_loss, "loss {value} vs PyTorch {torch_loss}");
+
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let mut text = Probes { prefix: "text_encoder", keys: &text_keys, grads: &grads, out: BTreeMap::new() };
+        model.text_encoder.visit(&mut text);
+        let mut unet = Probes { prefix: "unet", keys: &unet_keys, grads: &grads, out: BTreeMap::new() };
+        model.unet.visit(&mut unet);
+        let mut ours = text.out;
+        ours.extend(unet.out);
+
+        let theirs = expected["probes"].as_object().unwrap();
+        let mut mismatches = Vec::new();
+        for (key, probes) in theirs {
+            let Some(mine) = ours.remove(key) else {
+                mismatches.push(format!("{key}: no gradient"));
+                continue;
+            };
+            let probes: Vec<f64> = probes.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            // Relative to the gradient's norm, with a floor for the few that are zero up to
+            // rounding (the key biases: softmax ignores a constant shift of the scores).
+            let tolerance = 1e-4 * probes[0] + 1e-7;
+            if mine.iter().zip(&probes).any(|(a, b)| (a - b).abs() > tolerance) {
+                mismatches.push(format!("{key}: {mine:?} vs {probes:?}"));
+            }
+        }
+        // Gradients PyTorch has no parameter for: the motion modules' position tables are
+        // buffers there, and frozen here.
+        assert!(ours.is_empty(), "gradients PyTorch does not have: {:?}", ours.keys().collect::<Vec<_>>());
+        assert!(mismatches.is_empty(), "{} of {} gradients differ: {mismatches:#?}", mismatches.len(), theirs.len());
+    }
 
     /// The v target is the one the samplers invert: x0 = √ᾱ·x_t − √(1−ᾱ)·v, and epsilon is
     /// the drawn noise itself, for the same batch.

@@ -13,7 +13,7 @@ mod run;
 mod vae_stage;
 
 pub use evaluate::{evaluate, Scores};
-pub use export::export_f16;
+pub use export::{export_f16, SHIPPED_POSITIONS};
 pub use model_dir::ModelDir;
 pub use recipe::Recipe;
 pub use run::{Run, State};

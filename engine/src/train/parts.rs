@@ -16,6 +16,9 @@ use crate::EngineError;
 
 pub type Keys = BTreeMap<ParamId, String>;
 
+const TEXT_CONFIG: &str = "text_encoder/config.json";
+const UNET_CONFIG: &str = "unet/config.json";
+
 /// Fresh token embeddings' std over transformers' 0.02: 0.5.
 const TOKEN_INIT_SCALE: f32 = 25.0;
 
@@ -59,9 +62,14 @@ pub fn autoencoder(dir: Option<&ModelDir>, seed: u64, scaling_factor: f32, devic
     Ok((model, keys))
 }
 
+/// Text encoder and UNet: a checkpoint to its own config files, a fresh model to the recipe's.
 pub fn denoiser(dir: Option<&ModelDir>, seed: u64, device: &Device) -> Result<(Denoiser, Keys, Keys), EngineError> {
-    let text_cfg = ClipTextConfig::from_json(&recipe::text_config().to_string(), "recipe text config")?;
-    let unet_cfg = UNetConfig::from_json(&recipe::unet_config().to_string(), "recipe unet config", None)?;
+    let (text_json, unet_json) = match dir {
+        Some(dir) => (dir.read_text(TEXT_CONFIG)?, dir.read_text(UNET_CONFIG)?),
+        None => (recipe::text_config().to_string(), recipe::unet_config().to_string()),
+    };
+    let text_cfg = ClipTextConfig::from_json(&text_json, TEXT_CONFIG)?;
+    let unet_cfg = UNetConfig::from_json(&unet_json, UNET_CONFIG, None)?;
     let tb = builder(dir, TEXT_WEIGHTS, seed.wrapping_add(1), device)?;
     // Fresh models get transformers' `text_model.` prefix; saved ones already have it.
     let text_root = if tb.is_loading() { tb.clone() } else { tb.push("text_model") };

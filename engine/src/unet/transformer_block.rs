@@ -48,6 +48,12 @@ impl SinusoidalPositions {
 
     /// The table diffusers' `SinusoidalPositionalEmbedding` registers.
     pub fn table(dim: usize, max_len: usize, device: &Device) -> Tensor<3> {
+        Tensor::from_data(TensorData::new(Self::values(dim, max_len), [1, max_len, dim]), device)
+    }
+
+    /// [`Self::table`]'s values, `[max_len, dim]` row-major. Row `p` depends only on `p` and
+    /// `dim`, so a longer table starts with the shorter one.
+    pub fn values(dim: usize, max_len: usize) -> Vec<f32> {
         let mut values = vec![0f32; max_len * dim];
         for pos in 0..max_len {
             for i in (0..dim).step_by(2) {
@@ -59,7 +65,7 @@ impl SinusoidalPositions {
                 }
             }
         }
-        Tensor::from_data(TensorData::new(values, [1, max_len, dim]), device)
+        values
     }
 
     pub fn max_len(&self) -> usize {
