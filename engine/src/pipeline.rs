@@ -172,9 +172,21 @@ impl Pipeline {
         let scheduler_file = format!("{}/{scheduler_path}", store.name());
         let scheduler_config = SchedulerConfig::from_json(&store.read_text(scheduler_path)?, &scheduler_file)?;
         let (default_scheduler, scheduler_note) = scheduler_config.default_kind();
+        let tokenizer = ClipTokenizer::load(store, "tokenizer")?;
+        let text_encoder = load_text_encoder(store, device)?;
+        let positions = text_encoder.max_positions();
+        if tokenizer.max_tokens() > positions {
+            return Err(EngineError::BadFile {
+                file: format!("{}/tokenizer/tokenizer_config.json", store.name()),
+                problem: format!(
+                    "model_max_length {} is longer than the text encoder's {positions} positions (max_position_embeddings)",
+                    tokenizer.max_tokens()
+                ),
+            });
+        }
         Ok(Self {
-            tokenizer: ClipTokenizer::load(store, "tokenizer")?,
-            text_encoder: load_text_encoder(store, device)?,
+            tokenizer,
+            text_encoder,
             unet: load_unet(store, adapter, device)?,
             vae: load_vae_decoder(store, device)?,
             default_scheduler,
@@ -264,7 +276,8 @@ impl Pipeline {
         let tokens = self.tokenizer.encode(text)?;
         if tokens.dropped > 0 {
             warnings.push(format!(
-                "the prompt is longer than CLIP's 77 tokens: the last {} tokens were dropped",
+                "the prompt is longer than the tokenizer's {} tokens: the last {} tokens were dropped",
+                self.tokenizer.max_tokens(),
                 tokens.dropped
             ));
         }

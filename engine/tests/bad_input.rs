@@ -89,6 +89,18 @@ fn config_problems_name_the_field() {
 }
 
 #[test]
+fn a_tokenizer_longer_than_the_text_encoder_is_refused() {
+    let dir = copy_fixture("tiny-mid", "tokens");
+    let config = dir.join("tokenizer/tokenizer_config.json");
+    edit_json(&config, |v| v["model_max_length"] = 100.into());
+    let error = load_error(&dir);
+    assert!(error.contains("model_max_length 100") && error.contains("77 positions"), "{error}");
+    edit_json(&config, |v| v["model_max_length"] = 2.into());
+    let error = load_error(&dir);
+    assert!(error.contains("tokenizer_config.json") && error.contains("model_max_length 2"), "{error}");
+}
+
+#[test]
 fn truncated_and_lying_files_are_refused() {
     let dir = copy_fixture("tiny-mid", "truncated");
     let weights = dir.join(UNET);

@@ -37,3 +37,34 @@ fn long_prompts_are_truncated_and_say_so() {
     assert_eq!(tokens.dropped, 25);
     assert_eq!(tokenizer.encode("a cat").unwrap().dropped, 0);
 }
+
+/// A tokenizer config's `model_max_length` sets the length (the demo model uses 24), padded and
+/// cut as transformers does (`ids_24` in the fixture); transformers' "no limit" sentinel means CLIP's 77.
+#[test]
+fn model_max_length_sets_the_length() {
+    let source = fixture("tiny-mid/tokenizer");
+    let dir = std::env::temp_dir().join(format!("freenoise-tokenizer-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tokenizer")).unwrap();
+    for name in ["vocab.json", "merges.txt", "tokenizer_config.json"] {
+        std::fs::copy(source.join(name), dir.join("tokenizer").join(name)).unwrap();
+    }
+    let with_length = |length: serde_json::Value| {
+        let path = dir.join("tokenizer/tokenizer_config.json");
+        let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        config["model_max_length"] = length;
+        std::fs::write(&path, config.to_string()).unwrap();
+        ClipTokenizer::load(&DirStore::new(&dir).unwrap(), "tokenizer").unwrap()
+    };
+    let short = with_length(24.into());
+    assert_eq!(short.max_tokens(), 24);
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("tokenizer_cases.json")).unwrap()).unwrap();
+    for case in cases.as_array().unwrap() {
+        let prompt = case["prompt"].as_str().unwrap();
+        let want: Vec<u32> = case["ids_24"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        assert_eq!(short.encode(prompt).unwrap().ids, want, "{prompt:?}");
+    }
+    let sentinel = with_length(serde_json::json!(1e30));
+    assert_eq!(sentinel.max_tokens(), 77);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -34,7 +34,7 @@ def main(model):
     unet = UNetMotionModel.from_pretrained(f"{model}/unet")
     scheduler = DDIMScheduler.from_pretrained(f"{model}/scheduler")
     prediction = scheduler.config.prediction_type
-    ids = tokenizer(CAPTIONS, padding="max_length", max_length=77, return_tensors="pt").input_ids
+    ids = tokenizer(CAPTIONS, padding="max_length", max_length=tokenizer.model_max_length, return_tensors="pt").input_ids
     with torch.no_grad():
         states = text_encoder(ids).last_hidden_state
         print(f"text states: captions {relative(states[0], states[1]):.3f} apart, caption vs empty {relative(states[0], states[2]):.3f}")

@@ -401,7 +401,9 @@ def main() -> None:
     if tokenizer_dir.exists():
         shutil.rmtree(tokenizer_dir)
     tokenizer = make_tokenizer(tokenizer_dir)
-    cases = [{"prompt": p, "ids": tokenizer(p, padding="max_length", max_length=77, truncation=True).input_ids}
+    # ids_24: a tokenizer whose model_max_length is 24 (the demo model's) pads and cuts to that.
+    cases = [{"prompt": p, "ids": tokenizer(p, padding="max_length", max_length=77, truncation=True).input_ids,
+              "ids_24": tokenizer(p, padding="max_length", max_length=24, truncation=True).input_ids}
              for p in TOKENIZER_CASES]
     (ROOT / "tokenizer_cases.json").write_text(json.dumps(cases, ensure_ascii=False, indent=0))
 

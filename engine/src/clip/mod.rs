@@ -6,4 +6,4 @@ pub mod tokenizer;
 
 pub use config::ClipTextConfig;
 pub use text_model::{load_text_encoder, ClipTextModel};
-pub use tokenizer::ClipTokenizer;
+pub use tokenizer::{ClipTokenizer, CLIP_TOKENS};

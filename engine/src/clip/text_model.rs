@@ -85,6 +85,11 @@ impl ClipTextModel {
         }
     }
 
+    /// Longest id sequence the position table covers (`max_position_embeddings`).
+    pub fn max_positions(&self) -> usize {
+        self.embeddings.position_embedding.weight.dims()[0]
+    }
+
     /// `[batch, tokens]` ids → last hidden state `[batch, tokens, hidden]`.
     pub fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
         let [batch, tokens] = ids.dims();

@@ -1,8 +1,9 @@
 //! CLIP's BPE tokenizer through the `tokenizers` crate, loaded from a diffusers `tokenizer/`
 //! folder: `tokenizer.json` when present, else `vocab.json` + `merges.txt` assembled exactly as
 //! transformers' `CLIPTokenizer` does (NFC, whitespace runs → one space, lower-case; CLIP's split
-//! regex; byte-level BPE with `</w>` word ends). Every prompt becomes 77 ids:
-//! `<|startoftext|>`, at most 75 tokens, `<|endoftext|>`, then padding.
+//! regex; byte-level BPE with `</w>` word ends). Every prompt becomes `model_max_length` ids
+//! (`tokenizer_config.json`; 77, CLIP's, when absent): `<|startoftext|>`, at most that many
+//! less two tokens, `<|endoftext|>`, then padding.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,10 @@ use tokenizers::{AddedToken, SplitDelimiterBehavior, Tokenizer};
 use crate::store::ModelStore;
 use crate::EngineError;
 
-pub const MAX_TOKENS: usize = 77;
+/// CLIP's context length: the tokenizer's length when its config names none.
+pub const CLIP_TOKENS: usize = 77;
+/// A `model_max_length` above this is transformers' "no limit" sentinel (~1e30), not a length.
+const SENTINEL_ABOVE: f64 = 1e6;
 const BOS: &str = "<|startoftext|>";
 const EOS: &str = "<|endoftext|>";
 const SPLIT: &str = r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+";
@@ -26,13 +30,14 @@ pub struct ClipTokenizer {
     bos: u32,
     eos: u32,
     pad: u32,
+    max_tokens: usize,
 }
 
 /// A tokenised prompt.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tokens {
     pub ids: Vec<u32>,
-    /// How many tokens were cut to fit 77 (diffusers truncates and warns too).
+    /// How many tokens were cut to fit the tokenizer's length (diffusers truncates and warns too).
     pub dropped: usize,
 }
 
@@ -61,7 +66,13 @@ impl ClipTokenizer {
                 problem: format!("the vocabulary has no {token:?} token"),
             })
         };
-        Ok(Self { bos: id(BOS)?, eos: id(EOS)?, pad: id(&pad_name)?, tokenizer })
+        let max_tokens = model_max_length(store, folder)?;
+        Ok(Self { bos: id(BOS)?, eos: id(EOS)?, pad: id(&pad_name)?, max_tokens, tokenizer })
+    }
+
+    /// Ids per prompt (the text encoder sees this many states).
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
     }
 
     fn assemble(vocab: HashMap<String, u32>, merges: Vec<(String, String)>) -> Result<Tokenizer, String> {
@@ -89,12 +100,12 @@ impl ClipTokenizer {
             .encode(text, false)
             .map_err(|e| EngineError::Request(format!("could not tokenise the prompt: {e}")))?;
         let content = encoding.get_ids();
-        let kept = content.len().min(MAX_TOKENS - 2);
-        let mut ids = Vec::with_capacity(MAX_TOKENS);
+        let kept = content.len().min(self.max_tokens - 2);
+        let mut ids = Vec::with_capacity(self.max_tokens);
         ids.push(self.bos);
         ids.extend_from_slice(&content[..kept]);
         ids.push(self.eos);
-        ids.resize(MAX_TOKENS, self.pad);
+        ids.resize(self.max_tokens, self.pad);
         Ok(Tokens { ids, dropped: content.len() - kept })
     }
 }
@@ -111,6 +122,27 @@ fn parse_merges(text: &str, file: &str) -> Result<Vec<(String, String)>, EngineE
             }
         })
         .collect()
+}
+
+/// `model_max_length` from `tokenizer_config.json`: CLIP's 77 when the file or the field is
+/// absent or holds transformers' "no limit" sentinel; an error below 3 (start, one token, end).
+fn model_max_length(store: &dyn ModelStore, folder: &str) -> Result<usize, EngineError> {
+    let path = format!("{folder}/tokenizer_config.json");
+    if !store.exists(&path) {
+        return Ok(CLIP_TOKENS);
+    }
+    let file = format!("{}/{path}", store.name());
+    let value: serde_json::Value =
+        serde_json::from_str(&store.read_text(&path)?).map_err(|e| EngineError::BadFile { file: file.clone(), problem: e.to_string() })?;
+    match value.get("model_max_length").and_then(serde_json::Value::as_f64) {
+        None => Ok(CLIP_TOKENS),
+        Some(n) if n > SENTINEL_ABOVE => Ok(CLIP_TOKENS),
+        Some(n) if n >= 3.0 && n.fract() == 0.0 => Ok(n as usize),
+        Some(n) => Err(EngineError::BadFile {
+            file,
+            problem: format!("model_max_length {n} leaves no room for a prompt: it must be a whole number of at least 3"),
+        }),
+    }
 }
 
 /// A special token's text from `tokenizer_config.json` or `special_tokens_map.json` (either a

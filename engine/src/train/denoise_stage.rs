@@ -56,7 +56,7 @@ impl Batcher<'_> {
     pub fn inputs(&self, rng: &mut SplitMix64, picks: &[(&[f32], &str)], latent: [usize; 4]) -> Result<Inputs, EngineError> {
         let clips = picks.len();
         let per_clip: usize = latent.iter().product();
-        let mut ids = Vec::with_capacity(clips * 77);
+        let mut ids = Vec::with_capacity(clips * self.tokenizer.max_tokens());
         let mut timesteps = Vec::with_capacity(clips);
         let mut seeds = Vec::with_capacity(clips);
         for (_, caption) in picks {

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::recipe;
-use crate::schedulers::Prediction;
+use super::recipe::{self, Recipe};
 use crate::weights::{safetensors_bytes, Dtype, NamedTensor};
 use crate::EngineError;
 
@@ -32,11 +31,11 @@ impl ModelDir {
         self.root.join(file).exists()
     }
 
-    /// Writes every config file and the tokenizer.
-    pub fn write_configs(&self, scaling_factor: f32, prediction: Prediction, tokenizer: &Path) -> Result<(), EngineError> {
+    /// Writes every config file and the tokenizer (with the recipe's `model_max_length`).
+    pub fn write_configs(&self, scaling_factor: f32, recipe: &Recipe, tokenizer: &Path) -> Result<(), EngineError> {
         let files: [(&str, Value); 5] = [
             ("model_index.json", recipe::model_index()),
-            ("scheduler/scheduler_config.json", recipe::scheduler_config(prediction)),
+            ("scheduler/scheduler_config.json", recipe::scheduler_config(recipe.prediction)),
             ("vae/config.json", recipe::vae_config(scaling_factor)),
             ("unet/config.json", recipe::unet_config()),
             ("text_encoder/config.json", recipe::text_config()),
@@ -50,7 +49,11 @@ impl ModelDir {
             let bytes = fs::read(&source).map_err(|e| io(&source, e))?;
             self.write(&format!("tokenizer/{name}"), &bytes)?;
         }
-        Ok(())
+        let config_file = "tokenizer/tokenizer_config.json";
+        let mut config: Value = serde_json::from_str(&self.read_text(config_file)?)
+            .map_err(|e| EngineError::BadFile { file: self.root.join(config_file).display().to_string(), problem: e.to_string() })?;
+        config["model_max_length"] = recipe.text_tokens.into();
+        self.write(config_file, serde_json::to_string_pretty(&config).expect("JSON values serialise").as_bytes())
     }
 
     pub fn write_weights(&self, path: &str, tensors: &[NamedTensor], dtype: Dtype) -> Result<(), EngineError> {

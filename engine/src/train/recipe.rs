@@ -32,6 +32,12 @@ pub struct Recipe {
     pub prediction: Prediction,
     /// Share of captions replaced by the empty prompt, so classifier-free guidance works.
     pub uncond_share: f64,
+    /// Token ids per caption (the tokenizer's `model_max_length`): 24 fits the data set's
+    /// longest caption (21). CLIP's 77 left a caption's words a few of 77 text states, most of
+    /// them padding dominated by the end token, and the UNet learnt the background word alone
+    /// (`train/README.md`). Runs recorded before this field used 77.
+    #[serde(default = "clip_tokens")]
+    pub text_tokens: usize,
     pub log_every: usize,
     pub checkpoint_every: usize,
 }
@@ -52,10 +58,15 @@ impl Default for Recipe {
             warmup_steps: 200,
             prediction: Prediction::VPrediction,
             uncond_share: 0.1,
+            text_tokens: 24,
             log_every: 20,
             checkpoint_every: 200,
         }
     }
+}
+
+fn clip_tokens() -> usize {
+    crate::clip::CLIP_TOKENS
 }
 
 /// `vae/config.json` (`scaling_factor` is measured after stage 1 and written then).

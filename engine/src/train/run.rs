@@ -109,7 +109,7 @@ impl Run {
             None => self.measure_scale()?,
             // Configs and tokenizer again: a checkpoint brought from another machine may have
             // only its weights.
-            Some(scaling) => self.model_dir().write_configs(scaling, self.recipe.prediction, &self.tokenizer_source)?,
+            Some(scaling) => self.model_dir().write_configs(scaling, &self.recipe, &self.tokenizer_source)?,
         }
         self.train_denoiser()
     }
@@ -155,7 +155,7 @@ impl Run {
 
     fn save_vae(&self, model: &parts::Autoencoder, keys: &Keys, scaling: f32) -> Result<(), EngineError> {
         let dir = self.model_dir();
-        dir.write_configs(scaling, self.recipe.prediction, &self.tokenizer_source)?;
+        dir.write_configs(scaling, &self.recipe, &self.tokenizer_source)?;
         let mut tensors = named_tensors(&model.encoder, keys)?;
         tensors.extend(named_tensors(&model.decoder, keys)?);
         tensors.sort_by(|a, b| a.key.cmp(&b.key));
@@ -171,7 +171,7 @@ impl Run {
         let std = scalar(mean.clone().sub(mean.mean().unsqueeze()).powi_scalar(2).mean())?.sqrt();
         let scaling = (1.0 / std.max(1e-6)) as f32;
         println!("latent std {std:.4}: scaling_factor {scaling:.5}");
-        self.model_dir().write_configs(scaling, self.recipe.prediction, &self.tokenizer_source)?;
+        self.model_dir().write_configs(scaling, &self.recipe, &self.tokenizer_source)?;
         self.state.scaling_factor = Some(scaling);
         self.save_state()
     }
