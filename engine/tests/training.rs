@@ -36,6 +36,11 @@ fn trains_saves_resumes_and_exports() {
     assert_eq!(resumed.state.denoise_step, 2);
     let second = std::fs::read(folder.join("model/unet/diffusion_pytorch_model.safetensors")).unwrap();
     assert_ne!(first, second, "the resumed step changed the weights");
+    // A new folder seeded with only the finished stage 1 (state and VAE) starts at stage 2.
+    let seeded = folder.join("seeded");
+    std::fs::create_dir_all(&seeded).unwrap();
+    std::fs::copy(folder.join("state.json"), seeded.join("state.json")).unwrap();
+    assert_eq!(open(&seeded, 1, 1).state.vae_step, 1);
     let losses = std::fs::read_to_string(folder.join("losses.csv")).unwrap();
     assert_eq!(losses.lines().filter(|l| l.starts_with("denoise,")).count(), 2, "{losses}");
 

@@ -55,13 +55,10 @@ impl Run {
     pub fn open(folder: &Path, recipe: Recipe, tokenizer: &Path, device: Device) -> Result<Self, EngineError> {
         std::fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
         let dir = ModelDir::new(folder);
-        let (recipe, state) = if dir.has("recipe.json") {
-            let saved: Recipe = json(&dir.read_text("recipe.json")?, "recipe.json")?;
-            let state = if dir.has("state.json") { json(&dir.read_text("state.json")?, "state.json")? } else { State::default() };
-            (saved, state)
-        } else {
-            (recipe, State::default())
-        };
+        let recipe = if dir.has("recipe.json") { json(&dir.read_text("recipe.json")?, "recipe.json")? } else { recipe };
+        // Read even without a recipe: a folder seeded with another run's finished stage 1
+        // (its VAE and state) goes straight to stage 2.
+        let state = if dir.has("state.json") { json(&dir.read_text("state.json")?, "state.json")? } else { State::default() };
         dir.write("recipe.json", serde_json::to_string_pretty(&recipe).expect("serialises").as_bytes())?;
         Ok(Self { folder: folder.to_path_buf(), recipe, state, tokenizer_source: tokenizer.to_path_buf(), device: device.autodiff(), deadline: None })
     }
