@@ -19,6 +19,9 @@ use super::run::stage_rng;
 
 pub struct LatentPool {
     path: PathBuf,
+    /// Beside the pool: clip `i`'s caption on line `i` (`latent_pool.txt`), so probes in
+    /// `tests/reference/` can pair the pool's latents with their captions.
+    captions_path: PathBuf,
     seed: u64,
     /// Latent values per clip: `C·FRAMES·h·w`.
     per_clip: usize,
@@ -37,8 +40,10 @@ impl LatentPool {
         }
         let latents: Vec<f32> = bytes[..whole].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let count = latents.len() / per_clip;
-        let captions = (0..count).map(|i| spec(seed, i).caption()).collect();
-        Ok(Self { path: path.to_path_buf(), seed, per_clip, latents, captions })
+        let captions: Vec<String> = (0..count).map(|i| spec(seed, i).caption()).collect();
+        let captions_path = path.with_extension("txt");
+        fs::write(&captions_path, captions.iter().map(|c| format!("{c}\n")).collect::<String>()).map_err(|e| io(&captions_path, e))?;
+        Ok(Self { path: path.to_path_buf(), captions_path, seed, per_clip, latents, captions })
     }
 
     fn len(&self) -> usize {
@@ -60,6 +65,9 @@ impl LatentPool {
         let mut file = OpenOptions::new().create(true).append(true).open(&self.path).map_err(|e| io(&self.path, e))?;
         let bytes: Vec<u8> = latents.iter().flat_map(|v| v.to_le_bytes()).collect();
         file.write_all(&bytes).map_err(|e| io(&self.path, e))?;
+        let lines: String = new.iter().map(|s| format!("{}\n", s.caption())).collect();
+        let mut captions = OpenOptions::new().append(true).open(&self.captions_path).map_err(|e| io(&self.captions_path, e))?;
+        captions.write_all(lines.as_bytes()).map_err(|e| io(&self.captions_path, e))?;
         self.latents.extend(latents);
         self.captions.extend(new.iter().map(ClipSpec::caption));
         Ok(())
@@ -114,8 +122,12 @@ mod tests {
         for (i, (latents, caption)) in first.iter().enumerate() {
             assert_eq!((reopened.clip(i).0, reopened.clip(i).1), (latents.as_slice(), caption.as_str()));
         }
+        let listed = |pool: &LatentPool| fs::read_to_string(&pool.captions_path).unwrap().lines().map(String::from).collect::<Vec<_>>();
+        assert_eq!(listed(&reopened), first.iter().map(|f| f.1.clone()).collect::<Vec<_>>(), "captions listed beside the pool");
         // Growing after reopening gives the clip an uninterrupted pool would hold.
         reopened.fill_to(4, encode(per_clip)).unwrap();
+        assert_eq!(listed(&reopened).len(), 4);
+        assert_eq!(listed(&reopened)[3], reopened.clip(3).1);
         let mut fresh = LatentPool::open(&std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id())), 7, per_clip).unwrap();
         fresh.fill_to(4, encode(per_clip)).unwrap();
         assert_eq!(reopened.clip(3), fresh.clip(3));
@@ -123,7 +135,12 @@ mod tests {
 
         let bad = LatentPool::open(&path, 7, per_clip).unwrap().fill_to(5, |_, _| Ok(vec![0.0; 2]));
         assert!(bad.unwrap_err().to_string().contains("latent values"));
-        fs::remove_file(&path).unwrap();
-        fs::remove_file(std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id()))).unwrap();
+        for file in [path.clone(), path.with_extension("txt")] {
+            fs::remove_file(file).unwrap();
+        }
+        let other = std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id()));
+        for file in [other.clone(), other.with_extension("txt")] {
+            fs::remove_file(file).unwrap();
+        }
     }
 }
