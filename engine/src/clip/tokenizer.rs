@@ -59,14 +59,16 @@ impl ClipTokenizer {
             let merges = parse_merges(&store.read_text(&merges_path)?, &format!("{}/{merges_path}", store.name()))?;
             Self::assemble(vocab, merges).map_err(|e| EngineError::BadFile { file: format!("{}/{folder}", store.name()), problem: e })?
         };
-        let pad_name = special_token(store, folder, "pad_token")?.unwrap_or_else(|| EOS.to_string());
+        let special_tokens_map = read_json(store, folder, "special_tokens_map.json")?;
+        let config = read_json(store, folder, "tokenizer_config.json")?;
+        let pad_name = special_token(&[&special_tokens_map, &config], "pad_token").unwrap_or_else(|| EOS.to_string());
         let id = |token: &str| {
             tokenizer.token_to_id(token).ok_or_else(|| EngineError::BadFile {
                 file: format!("{}/{folder}", store.name()),
                 problem: format!("the vocabulary has no {token:?} token"),
             })
         };
-        let max_tokens = model_max_length(store, folder)?;
+        let max_tokens = model_max_length(&config)?;
         Ok(Self { bos: id(BOS)?, eos: id(EOS)?, pad: id(&pad_name)?, max_tokens, tokenizer })
     }
 
@@ -124,46 +126,42 @@ fn parse_merges(text: &str, file: &str) -> Result<Vec<(String, String)>, EngineE
         .collect()
 }
 
-/// `model_max_length` from `tokenizer_config.json`: CLIP's 77 when the file or the field is
-/// absent or holds transformers' "no limit" sentinel; an error below 3 (start, one token, end).
-fn model_max_length(store: &dyn ModelStore, folder: &str) -> Result<usize, EngineError> {
-    let path = format!("{folder}/tokenizer_config.json");
+/// A JSON file of the tokenizer folder, with the store-qualified name errors should give;
+/// `None` when the folder has no such file (all of them are optional).
+fn read_json(store: &dyn ModelStore, folder: &str, name: &str) -> Result<Option<(String, serde_json::Value)>, EngineError> {
+    let path = format!("{folder}/{name}");
     if !store.exists(&path) {
-        return Ok(CLIP_TOKENS);
+        return Ok(None);
     }
     let file = format!("{}/{path}", store.name());
-    let value: serde_json::Value =
-        serde_json::from_str(&store.read_text(&path)?).map_err(|e| EngineError::BadFile { file: file.clone(), problem: e.to_string() })?;
+    let value = serde_json::from_str(&store.read_text(&path)?).map_err(|e| EngineError::BadFile { file: file.clone(), problem: e.to_string() })?;
+    Ok(Some((file, value)))
+}
+
+/// `model_max_length` from `tokenizer_config.json`: CLIP's 77 when the file or the field is
+/// absent or holds transformers' "no limit" sentinel; an error below 3 (start, one token, end).
+fn model_max_length(config: &Option<(String, serde_json::Value)>) -> Result<usize, EngineError> {
+    let Some((file, value)) = config else { return Ok(CLIP_TOKENS) };
     match value.get("model_max_length").and_then(serde_json::Value::as_f64) {
         None => Ok(CLIP_TOKENS),
         Some(n) if n > SENTINEL_ABOVE => Ok(CLIP_TOKENS),
         Some(n) if n >= 3.0 && n.fract() == 0.0 => Ok(n as usize),
         Some(n) => Err(EngineError::BadFile {
-            file,
+            file: file.clone(),
             problem: format!("model_max_length {n} leaves no room for a prompt: it must be a whole number of at least 3"),
         }),
     }
 }
 
-/// A special token's text from `tokenizer_config.json` or `special_tokens_map.json` (either a
-/// string or an object with `content`).
-fn special_token(store: &dyn ModelStore, folder: &str, name: &str) -> Result<Option<String>, EngineError> {
-    for file in ["special_tokens_map.json", "tokenizer_config.json"] {
-        let path = format!("{folder}/{file}");
-        if !store.exists(&path) {
-            continue;
-        }
-        let value: serde_json::Value = serde_json::from_str(&store.read_text(&path)?)
-            .map_err(|e| EngineError::BadFile { file: format!("{}/{path}", store.name()), problem: e.to_string() })?;
-        match &value[name] {
-            serde_json::Value::String(s) => return Ok(Some(s.clone())),
-            serde_json::Value::Object(o) => {
-                if let Some(serde_json::Value::String(s)) = o.get("content") {
-                    return Ok(Some(s.clone()));
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(None)
+/// A special token's text from the first of `files` (`special_tokens_map.json`, then
+/// `tokenizer_config.json`) that names it, as a string or an object with `content`.
+fn special_token(files: &[&Option<(String, serde_json::Value)>], name: &str) -> Option<String> {
+    files.iter().filter_map(|file| file.as_ref()).find_map(|(_, value)| match &value[name] {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Object(o) => match o.get("content") {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    })
 }
