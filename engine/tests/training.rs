@@ -50,6 +50,9 @@ fn trains_saves_resumes_and_exports() {
     let exported = folder.join("export");
     export_f16(&folder.join("model"), &exported).unwrap();
     let shipped = Pipeline::load(&DirStore::new(&exported).unwrap(), None, &device).unwrap();
+    // Both tokenize captions at the recipe's length, not the source tokenizer's 77.
+    let tokens = Recipe::default().text_tokens;
+    assert_eq!((trained.tokenizer.max_tokens(), shipped.tokenizer.max_tokens()), (tokens, tokens));
     // The shipped position tables cover the page's longest plain-sampled clip and start with
     // the trained rows (to f16 precision).
     assert_eq!((trained.unet.max_frames(), shipped.unet.max_frames()), (32, SHIPPED_POSITIONS));

@@ -46,14 +46,16 @@ impl ModelDir {
         }
         for name in TOKENIZER_FILES {
             let source = tokenizer.join(name);
-            let bytes = fs::read(&source).map_err(|e| io(&source, e))?;
+            let mut bytes = fs::read(&source).map_err(|e| io(&source, e))?;
+            if name == "tokenizer_config.json" {
+                let mut config: Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| EngineError::BadFile { file: source.display().to_string(), problem: e.to_string() })?;
+                config["model_max_length"] = recipe.text_tokens.into();
+                bytes = serde_json::to_vec_pretty(&config).expect("JSON values serialise");
+            }
             self.write(&format!("tokenizer/{name}"), &bytes)?;
         }
-        let config_file = "tokenizer/tokenizer_config.json";
-        let mut config: Value = serde_json::from_str(&self.read_text(config_file)?)
-            .map_err(|e| EngineError::BadFile { file: self.root.join(config_file).display().to_string(), problem: e.to_string() })?;
-        config["model_max_length"] = recipe.text_tokens.into();
-        self.write(config_file, serde_json::to_string_pretty(&config).expect("JSON values serialise").as_bytes())
+        Ok(())
     }
 
     pub fn write_weights(&self, path: &str, tensors: &[NamedTensor], dtype: Dtype) -> Result<(), EngineError> {
