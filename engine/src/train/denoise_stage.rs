@@ -201,8 +201,7 @@ mod tests {
     /// the drawn noise itself, for the same batch.
     #[test]
     fn targets_match_the_samplers_conventions() {
-        let fixtures = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tiny-mid");
-        let tokenizer = ClipTokenizer::load(&DirStore::new(&fixtures).unwrap(), "tokenizer").unwrap();
+        let tokenizer = ClipTokenizer::load(&DirStore::new(fixtures().join("tiny-mid")).unwrap(), "tokenizer").unwrap();
         let device = crate::Backend::cpu_device();
         let (autoencoder, _) = parts::autoencoder(None, 1, 1.0, &device).unwrap();
         let alphas = alphas_cumprod();
