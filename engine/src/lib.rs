@@ -20,6 +20,8 @@ pub mod pipeline;
 pub mod preview;
 pub mod rng;
 pub mod schedulers;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod semantics;
 pub mod store;
 #[cfg(feature = "train")]
 pub mod train;

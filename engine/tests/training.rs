@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use engine::pipeline::Pipeline;
 use engine::store::DirStore;
-use engine::train::{export_f16, Recipe, Run, SHIPPED_POSITIONS};
+use engine::train::{evaluate, export_f16, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
 use engine::Backend;
 
 fn tokenizer() -> PathBuf {
@@ -58,7 +58,7 @@ fn trains_saves_resumes_and_exports() {
     assert_eq!((trained.unet.max_frames(), shipped.unet.max_frames()), (32, SHIPPED_POSITIONS));
     let table = |p: &Pipeline| {
         let pe = p.unet.down_blocks[0].motion_modules[0].transformer_blocks[0].pos_embed.as_ref().unwrap().pe.val();
-        pe.slice([0..1, 0..32]).into_data().convert::<f32>().to_vec::<f32>().unwrap()
+        pe.slice([0..1, 0..32]).into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
     };
     let (before, after) = (table(&trained), table(&shipped));
     assert!(before.iter().zip(&after).all(|(a, b)| (a - b).abs() < 1e-3), "the first 32 rows are the trained table");
@@ -67,5 +67,11 @@ fn trains_saves_resumes_and_exports() {
     let f32_size = std::fs::metadata(folder.join("model/text_encoder/model.safetensors")).unwrap().len();
     let f16_size = std::fs::metadata(exported.join("text_encoder/model.safetensors")).unwrap().len();
     assert!((f16_size as f64) < f32_size as f64 * 0.52, "f16 export is about half the size: {f16_size} vs {f32_size}");
+
+    // An evaluation scores the run's model at its step and keeps the figures beside it.
+    let scored = evaluate(&folder, 1, false).unwrap();
+    assert_eq!((scored.step, scored.colour.total, scored.direction.total, scored.free_noise), (2, 1, 1, None));
+    let kept: Evaluation = serde_json::from_str(&std::fs::read_to_string(folder.join(EVALUATION_FILE)).unwrap()).unwrap();
+    assert_eq!(kept, scored);
     std::fs::remove_dir_all(&folder).unwrap();
 }

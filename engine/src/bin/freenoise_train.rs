@@ -46,9 +46,14 @@ struct Args {
     /// Stop cleanly (after a checkpoint) after this many seconds; run again to resume.
     #[arg(long)]
     max_seconds: Option<f64>,
-    /// Instead of training: score the run's model on this many held-out prompts (16 frames).
+    /// Instead of training: score the run's model on this many held-out prompts (16 frames),
+    /// and keep the figures in the run folder (evaluation.json) for the model card.
     #[arg(long)]
     evaluate: Option<usize>,
+    /// With --evaluate: the 64-frame checks too (FreeNoise and plain sampling on the same
+    /// prompts, and keyframe turns), about twenty times longer.
+    #[arg(long, requires = "evaluate")]
+    long: bool,
     /// Instead of training: write the run's model with f16 weights to this folder.
     #[arg(long)]
     export: Option<PathBuf>,
@@ -67,8 +72,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), EngineError> {
     if let Some(count) = args.evaluate {
-        let s = evaluate(&args.run.join("model"), count)?;
-        println!("{} held-out prompts: colour {:.1}%, direction {:.1}%", s.prompts, s.colour * 100.0, s.direction * 100.0);
+        println!("{}", evaluate(&args.run, count, args.long)?);
         return Ok(());
     }
     if let Some(target) = &args.export {

@@ -1,43 +1,62 @@
-//! Semantic checks of a trained model with the clip analyser: on held-out prompts, is the
-//! object's colour right, and does it travel the prompted way? Used to follow a training run
-//! (`freenoise-train --evaluate N`); the bars are 90% for both.
+//! Following a training run with the semantic checks (`freenoise-train --evaluate N`): the
+//! figures are printed and kept in the run folder (`evaluation.json`), where the model card
+//! picks them up. The bars: 90% colour and direction, 90% coherent FreeNoise clips, 80%
+//! turns at a keyframe.
 
 use std::path::Path;
 
-use crate::analysis::analyse;
+use serde::{Deserialize, Serialize};
+
+use super::model_dir::ModelDir;
+use super::run::State;
 use crate::dataset::held_out_prompts;
-use crate::dataset::vocab::COLOURS;
-use crate::pipeline::{Pipeline, Request};
+use crate::pipeline::Pipeline;
+use crate::semantics::{self, Share};
 use crate::store::DirStore;
 use crate::{Backend, EngineError};
 
-/// Evaluation settings: what the page's defaults for the demo model will be.
-pub const STEPS: usize = 12;
-pub const GUIDANCE: f32 = 5.0;
+/// Two-prompt clips in the keyframe check.
+pub const TURN_TRIES: usize = 10;
+pub const EVALUATION_FILE: &str = "evaluation.json";
 
-/// Shares of held-out prompts with the right colour and the right direction.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Scores {
-    pub prompts: usize,
-    pub colour: f64,
-    pub direction: f64,
+/// One evaluation of a run's model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// The denoiser step the model was saved at.
+    pub step: usize,
+    pub colour: Share,
+    pub direction: Share,
+    /// The long-clip checks, when asked for (they cost about twenty times the 16-frame one).
+    pub free_noise: Option<Share>,
+    pub plain: Option<Share>,
+    pub turns: Option<Share>,
 }
 
-/// Generates 16-frame clips for the first `count` held-out prompts and scores them.
-pub fn evaluate(model: &Path, count: usize) -> Result<Scores, EngineError> {
-    let pipeline = Pipeline::load(&DirStore::new(model)?, None, &Backend::cpu_device())?;
+/// Scores the run's model on the first `count` held-out prompts (and the long-clip checks when
+/// `long`), printing each clip's reading, and writes `evaluation.json` into the run folder.
+pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, EngineError> {
+    let pipeline = Pipeline::load(&DirStore::new(run.join("model"))?, None, &Backend::cpu_device())?;
     let prompts: Vec<_> = held_out_prompts().into_iter().take(count).collect();
-    let (mut colour, mut direction) = (0, 0);
-    for (i, p) in prompts.iter().enumerate() {
-        let mut r = Request::new(p.caption());
-        (r.frames, r.height, r.width, r.steps, r.guidance, r.seed) = (16, 64, 64, STEPS, GUIDANCE, i as u64);
-        let output = pollster::block_on(pipeline.generate(&r, &mut |_| {}))?;
-        let frames: Vec<Vec<u8>> = (0..output.frames).map(|f| output.frame_rgb8(f)).collect();
-        let a = analyse(&frames, output.width, output.height);
-        colour += (a.colour == Some(p.colour)) as usize;
-        direction += (a.direction(0..16) == Some(p.direction)) as usize;
-        println!("{}: saw {:?} moving {:?}", p.caption(), a.colour.map(|c| COLOURS[c].name), a.direction(0..16));
+    let log = &mut |line: String| println!("{line}");
+    let (colour, direction) = semantics::held_out(&pipeline, &prompts, log)?;
+    let step = State::read(run)?.denoise_step;
+    let mut evaluation = Evaluation { step, colour, direction, free_noise: None, plain: None, turns: None };
+    if long {
+        evaluation.free_noise = Some(semantics::long_clips(&pipeline, &prompts, true, log)?);
+        evaluation.plain = Some(semantics::long_clips(&pipeline, &prompts, false, log)?);
+        evaluation.turns = Some(semantics::keyframe_turns(&pipeline, TURN_TRIES, log)?);
     }
-    let n = prompts.len().max(1) as f64;
-    Ok(Scores { prompts: prompts.len(), colour: colour as f64 / n, direction: direction as f64 / n })
+    let json = serde_json::to_string_pretty(&evaluation).expect("JSON values serialise");
+    ModelDir::new(run).write(EVALUATION_FILE, json.as_bytes())?;
+    Ok(evaluation)
+}
+
+impl std::fmt::Display for Evaluation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "step {}: held-out prompts, 16 frames: colour {}, direction {}", self.step, self.colour, self.direction)?;
+        if let (Some(with), Some(without), Some(turns)) = (self.free_noise, self.plain, self.turns) {
+            write!(f, "; 64 frames coherent: FreeNoise {with}, plain sampling {without}; turns at the keyframe: {turns}")?;
+        }
+        Ok(())
+    }
 }

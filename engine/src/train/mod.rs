@@ -12,7 +12,7 @@ mod recipe;
 mod run;
 mod vae_stage;
 
-pub use evaluate::{evaluate, Scores};
+pub use evaluate::{evaluate, Evaluation, EVALUATION_FILE, TURN_TRIES};
 pub use export::{export_f16, SHIPPED_POSITIONS};
 pub use model_dir::ModelDir;
 pub use recipe::Recipe;

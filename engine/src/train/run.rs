@@ -37,6 +37,18 @@ pub struct State {
     pub seconds: f64,
 }
 
+impl State {
+    /// A run folder's `state.json`; a fresh state when there is none.
+    pub fn read(folder: &Path) -> Result<Self, EngineError> {
+        let dir = ModelDir::new(folder);
+        if dir.has("state.json") {
+            json(&dir.read_text("state.json")?, "state.json")
+        } else {
+            Ok(Self::default())
+        }
+    }
+}
+
 pub struct Run {
     pub folder: PathBuf,
     pub recipe: Recipe,
@@ -58,7 +70,7 @@ impl Run {
         let recipe = if dir.has("recipe.json") { json(&dir.read_text("recipe.json")?, "recipe.json")? } else { recipe };
         // Read even without a recipe: a folder seeded with another run's finished stage 1
         // (its VAE and state) goes straight to stage 2.
-        let state = if dir.has("state.json") { json(&dir.read_text("state.json")?, "state.json")? } else { State::default() };
+        let state = State::read(folder)?;
         dir.write("recipe.json", serde_json::to_string_pretty(&recipe).expect("serialises").as_bytes())?;
         Ok(Self { folder: folder.to_path_buf(), recipe, state, tokenizer_source: tokenizer.to_path_buf(), device: device.autodiff(), deadline: None })
     }
