@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use engine::pipeline::Pipeline;
 use engine::store::DirStore;
-use engine::train::{evaluate, export_f16, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
+use engine::train::{evaluate, export_f16, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
 use engine::Backend;
 
 fn tokenizer() -> PathBuf {
@@ -73,5 +73,11 @@ fn trains_saves_resumes_and_exports() {
     assert_eq!((scored.step, scored.colour.total, scored.direction.total, scored.free_noise), (2, 1, 1, None));
     let kept: Evaluation = serde_json::from_str(&std::fs::read_to_string(folder.join(EVALUATION_FILE)).unwrap()).unwrap();
     assert_eq!(kept, scored);
+    // The card beside the export reads the run: both stages, and the evaluation.
+    write_card(&folder, &exported).unwrap();
+    let card = std::fs::read_to_string(exported.join("README.md")).unwrap();
+    for expected in ["### Stage `vae`: 1 steps", "### Stage `denoise`: 2 steps", "16 frames: colour right"] {
+        assert!(card.contains(expected), "missing {expected:?} in\n{card}");
+    }
     std::fs::remove_dir_all(&folder).unwrap();
 }

@@ -1,6 +1,6 @@
 //! Prompt suggestions: the words the demo model is trained on, as one-click examples.
 
-use engine::dataset::vocab::{BACKGROUNDS, COLOURS, MOTIONS, SHAPES};
+use engine::dataset::vocab::vocabulary_sentence;
 use leptos::prelude::*;
 
 #[component]
@@ -11,14 +11,7 @@ pub fn Suggestions(prompt: RwSignal<String>) -> impl IntoView {
         "a blue square moving up and right on a white background",
         "a green triangle bouncing on a gradient background",
     ];
-    let words = |items: Vec<String>| items.join(", ");
-    let vocabulary = format!(
-        "The demo model is trained on colours ({}), shapes ({}), motions ({}) and backgrounds ({}).",
-        words(COLOURS.iter().map(|c| c.name.to_string()).collect()),
-        words(SHAPES.iter().map(|s| s.name().to_string()).collect()),
-        words(MOTIONS.iter().map(|m| m.words()).collect()),
-        words(BACKGROUNDS.iter().map(|b| b.name().to_string()).collect()),
-    );
+    let vocabulary = format!("The demo model is trained on {}.", vocabulary_sentence());
     view! {
         <div class="suggestions">
             <span class="hint">"Try:"</span>

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use engine::burn::prelude::Device;
-use engine::train::{evaluate, export_f16, Recipe, Run};
+use engine::train::{evaluate, export_f16, write_card, Recipe, Run};
 use engine::EngineError;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -54,7 +54,8 @@ struct Args {
     /// prompts, and keyframe turns), about twenty times longer.
     #[arg(long, requires = "evaluate")]
     long: bool,
-    /// Instead of training: write the run's model with f16 weights to this folder.
+    /// Instead of training: write the run's model with f16 weights to this folder, with its
+    /// card (README.md: data, recipe, time, losses, the last evaluation's figures).
     #[arg(long)]
     export: Option<PathBuf>,
 }
@@ -76,7 +77,8 @@ fn run(args: Args) -> Result<(), EngineError> {
         return Ok(());
     }
     if let Some(target) = &args.export {
-        return export_f16(&args.run.join("model"), target);
+        export_f16(&args.run.join("model"), target)?;
+        return write_card(&args.run, target);
     }
     let device = match args.device {
         DeviceArg::Cpu => Device::flex(),

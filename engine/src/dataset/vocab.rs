@@ -172,3 +172,15 @@ pub fn held_out(colour: usize, shape: usize, motion: usize) -> bool {
 pub fn drawable(shape: Shape, motion: Motion) -> bool {
     !(shape == Shape::Circle && motion == Motion::Spinning)
 }
+
+/// Every word list of the vocabulary in one sentence (the page's prompt help, the model card).
+pub fn vocabulary_sentence() -> String {
+    let words = |items: Vec<String>| items.join(", ");
+    format!(
+        "colours ({}), shapes ({}), motions ({}) and backgrounds ({})",
+        words(COLOURS.iter().map(|c| c.name.to_string()).collect()),
+        words(SHAPES.iter().map(|s| s.name().to_string()).collect()),
+        words(MOTIONS.iter().map(|m| m.words()).collect()),
+        words(BACKGROUNDS.iter().map(|b| b.name().to_string()).collect()),
+    )
+}

@@ -2,6 +2,7 @@
 //! on the procedural data set, saved in the diffusers layout. See `Run` for the schedule.
 
 mod batch;
+mod card;
 mod denoise_stage;
 mod evaluate;
 mod export;
@@ -12,6 +13,7 @@ mod recipe;
 mod run;
 mod vae_stage;
 
+pub use card::write_card;
 pub use evaluate::{evaluate, Evaluation, EVALUATION_FILE, TURN_TRIES};
 pub use export::{export_f16, SHIPPED_POSITIONS};
 pub use model_dir::ModelDir;

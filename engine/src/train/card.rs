@@ -1,0 +1,197 @@
+//! The shipped model's card (`README.md` beside its weights): the data, the recipe, how long
+//! each stage trained and how its loss went, and the semantic figures of the last evaluation,
+//! all read from the run folder so the card cannot drift from the run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::evaluate::{Evaluation, EVALUATION_FILE};
+use super::model_dir::ModelDir;
+use super::recipe::Recipe;
+use super::run::State;
+use crate::dataset::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
+use crate::dataset::{held_out_prompts, FRAMES, SIZE};
+use crate::EngineError;
+
+/// Rows of the loss table per stage.
+const LOSS_ROWS: usize = 8;
+/// Logged losses averaged into the "final loss" (single logged batches are noisy).
+const FINAL_OVER: usize = 10;
+
+/// One logged loss: `losses.csv`'s `stage,step,loss,detail,seconds`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Logged {
+    step: usize,
+    loss: f64,
+    seconds: f64,
+}
+
+/// Writes `README.md` into `target` from the run folder `run`.
+pub fn write_card(run: &Path, target: &Path) -> Result<(), EngineError> {
+    let dir = ModelDir::new(run);
+    let recipe: Recipe = parse(&dir.read_text("recipe.json")?, "recipe.json")?;
+    let state = State::read(run)?;
+    let stages = stages(&dir.read_text("losses.csv")?, &state)?;
+    let evaluation: Option<Evaluation> =
+        if dir.has(EVALUATION_FILE) { Some(parse(&dir.read_text(EVALUATION_FILE)?, EVALUATION_FILE)?) } else { None };
+    ModelDir::new(target).write("README.md", card(&recipe, &state, &stages, evaluation.as_ref()).as_bytes())
+}
+
+fn parse<T: for<'a> serde::Deserialize<'a>>(text: &str, file: &str) -> Result<T, EngineError> {
+    serde_json::from_str(text).map_err(|e| EngineError::BadFile { file: file.into(), problem: e.to_string() })
+}
+
+/// Logged losses per stage, by step, up to the checkpoint `state` records (later steps are not
+/// in the saved weights); a step logged twice (a run resumed from an earlier checkpoint trains
+/// it again) keeps its last row.
+fn stages(csv: &str, state: &State) -> Result<BTreeMap<String, Vec<Logged>>, EngineError> {
+    let mut by_stage: BTreeMap<String, BTreeMap<usize, Logged>> = BTreeMap::new();
+    for (i, line) in csv.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
+        let bad = |problem: String| EngineError::BadFile { file: "losses.csv".into(), problem: format!("line {}: {problem}", i + 1) };
+        let fields: Vec<&str> = line.split(',').collect();
+        let [stage, step, loss, _, seconds] = fields[..] else { return Err(bad(format!("{} fields, not 5", fields.len()))) };
+        let number = |text: &str| text.parse::<f64>().map_err(|e| bad(format!("{text:?}: {e}")));
+        let step = step.parse().map_err(|e| bad(format!("step {step:?}: {e}")))?;
+        by_stage.entry(stage.to_string()).or_default().insert(step, Logged { step, loss: number(loss)?, seconds: number(seconds)? });
+    }
+    let saved = |stage: &str| match stage {
+        "vae" => state.vae_step,
+        "denoise" => state.denoise_step,
+        _ => usize::MAX,
+    };
+    Ok(by_stage.into_iter().map(|(stage, rows)| {
+        let last = saved(&stage);
+        (stage, rows.into_values().filter(|r| r.step <= last).collect())
+    }).collect())
+}
+
+fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, evaluation: Option<&Evaluation>) -> String {
+    let combinations = (0..COLOURS.len())
+        .flat_map(|c| (0..SHAPES.len()).flat_map(move |s| (0..MOTIONS.len()).map(move |m| (c, s, m))))
+        .filter(|&(_, s, m)| drawable(SHAPES[s], MOTIONS[m]))
+        .collect::<Vec<_>>();
+    let held = combinations.iter().filter(|&&(c, s, m)| held_out(c, s, m)).count();
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "# Demo model: shapes in motion\n");
+    let _ = writeln!(w, "A small text-to-video model in the diffusers AnimateDiff layout (CLIP text encoder, `UNetMotionModel`,");
+    let _ = writeln!(w, "`AutoencoderKL`), trained from scratch on the CPU by `freenoise-train` (`engine/src/train`). Weights are");
+    let _ = writeln!(w, "f16 safetensors; the engine, the page and diffusers load the folder as it is.\n");
+    let _ = writeln!(w, "## Data\n");
+    let _ = writeln!(w, "The procedural data set of `engine/src/dataset` (seeded, no downloads): clips of {FRAMES} frames at {SIZE}×{SIZE}");
+    let _ = writeln!(w, "showing one shape (or two, in one training clip in five) with an English caption such as");
+    let _ = writeln!(w, "\"a red circle moving left on a black background\". Vocabulary: {}.", vocabulary_sentence());
+    let _ = writeln!(w, "{held} of the {} colour × shape × motion combinations never appear in training; the", combinations.len());
+    let _ = writeln!(w, "evaluation prompts ({} of them) are the held-out straight-line motions.\n", held_out_prompts().len());
+    let _ = writeln!(w, "## Recipe\n");
+    let _ = writeln!(w, "| field | value |\n|---|---|");
+    if let serde_json::Value::Object(fields) = serde_json::to_value(recipe).expect("recipes serialise") {
+        for (key, value) in fields {
+            // The recipe's rates are f32: print them as f32s, not as their f64 expansions.
+            let value = match value.as_f64() {
+                Some(x) if x.fract() != 0.0 => (x as f32).to_string(),
+                _ => value.to_string(),
+            };
+            let _ = writeln!(w, "| `{key}` | {value} |");
+        }
+    }
+    let _ = writeln!(w, "\n## Training\n");
+    let _ = writeln!(w, "{:.0} s of training in all ({:.1} h){}.\n", state.seconds, state.seconds / 3600.0,
+        if state.denoise_step > 0 { format!(", to denoiser step {}", state.denoise_step) } else { String::new() });
+    let mut stage_start = 0.0;
+    for (stage, rows) in stages.iter().rev() {
+        // `vae` sorts after `denoise` but trains first: reversed order is training order.
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else { continue };
+        let tail = &rows[rows.len().saturating_sub(FINAL_OVER)..];
+        let final_loss = tail.iter().map(|r| r.loss).sum::<f64>() / tail.len() as f64;
+        let _ = writeln!(w, "### Stage `{stage}`: {} steps, {:.0} s\n", last.step, last.seconds - stage_start);
+        let _ = writeln!(w, "Final loss (mean of the last {} logged batches): **{final_loss:.4}**.\n", tail.len());
+        let _ = writeln!(w, "| steps | mean logged loss |\n|---|---|");
+        let span = (last.step - first.step + 1).div_ceil(LOSS_ROWS).max(1);
+        for bucket in rows.chunk_by(|a, b| (a.step - first.step) / span == (b.step - first.step) / span) {
+            let mean = bucket.iter().map(|r| r.loss).sum::<f64>() / bucket.len() as f64;
+            let _ = writeln!(w, "| {}–{} | {mean:.4} |", bucket[0].step, bucket[bucket.len() - 1].step);
+        }
+        let _ = writeln!(w);
+        stage_start = last.seconds;
+    }
+    let _ = writeln!(w, "## Evaluation\n");
+    match evaluation {
+        None => {
+            let _ = writeln!(w, "Not evaluated yet (`freenoise-train --run RUN --evaluate N --long`).");
+        }
+        Some(e) => {
+            let _ = writeln!(w, "At denoiser step {}, with the page's settings (DDIM, 12 steps, guidance 5, {SIZE}×{SIZE}), read by", e.step);
+            let _ = writeln!(w, "the clip analyser (`engine/src/analysis.rs`, `engine/src/semantics.rs`):\n");
+            let _ = writeln!(w, "| check | result |\n|---|---|");
+            let _ = writeln!(w, "| held-out prompts, 16 frames: colour right | {} |", e.colour);
+            let _ = writeln!(w, "| held-out prompts, 16 frames: direction right | {} |", e.direction);
+            for (name, share) in [("64 frames, FreeNoise: coherent", e.free_noise), ("64 frames, plain sampling: coherent", e.plain),
+                ("\"moving left\" → \"moving up\" at frame 32: turned", e.turns)] {
+                if let Some(share) = share {
+                    let _ = writeln!(w, "| {name} | {share} |");
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::semantics::Share;
+
+    const CSV: &str = "stage,step,loss,detail,seconds\nvae,50,0.2,0.2,10.0\nvae,100,0.1,0.1,20.0\n\
+        denoise,10,0.9,0,30.0\ndenoise,20,0.5,0,40.0\ndenoise,30,0.7,0,50.0\ndenoise,20,0.3,0,45.0\ndenoise,30,0.1,0,55.0\ndenoise,40,0.2,0,60.0\n";
+
+    /// Checkpointed at denoiser step 30 (step 40 was logged, then the run stopped).
+    fn state() -> State {
+        State { vae_step: 100, scaling_factor: Some(0.5), denoise_step: 30, seconds: 55.0 }
+    }
+
+    #[test]
+    fn a_resumed_step_keeps_its_last_loss_and_unsaved_steps_are_left_out() {
+        let logged = stages(CSV, &state()).unwrap();
+        let losses: Vec<f64> = logged["denoise"].iter().map(|r| r.loss).collect();
+        assert_eq!(losses, [0.9, 0.3, 0.1]);
+        assert_eq!(logged["vae"].len(), 2);
+        let err = stages("stage,step,loss,detail,seconds\nvae,x,1,1,1\n", &state()).unwrap_err().to_string();
+        assert!(err.contains("losses.csv") && err.contains("line 2") && err.contains("step"), "{err}");
+    }
+
+    #[test]
+    fn the_card_reports_time_losses_and_figures() {
+        let evaluation = Evaluation {
+            step: 30,
+            colour: Share { hits: 50, total: 56 },
+            direction: Share { hits: 51, total: 56 },
+            free_noise: Some(Share { hits: 52, total: 56 }),
+            plain: Some(Share { hits: 10, total: 56 }),
+            turns: Some(Share { hits: 8, total: 10 }),
+        };
+        let card = card(&Recipe::default(), &state(), &stages(CSV, &state()).unwrap(), Some(&evaluation));
+        for expected in [
+            "55 s of training",
+            "### Stage `vae`: 100 steps, 20 s",
+            "### Stage `denoise`: 30 steps, 35 s",
+            "**0.4333**", // (0.9 + 0.3 + 0.1) / 3
+            "| 10–10 | 0.9000 |",
+            "| `seed` | 20261127 |",
+            "| held-out prompts, 16 frames: colour right | 89.3% (50 of 56) |",
+            "| 64 frames, plain sampling: coherent | 17.9% (10 of 56) |",
+            "turned | 80.0% (8 of 10) |",
+            "56 of them",
+        ] {
+            assert!(card.contains(expected), "missing {expected:?} in\n{card}");
+        }
+        assert!(card.find("Stage `vae`") < card.find("Stage `denoise`"), "stages in training order");
+        let unevaluated = card_without_evaluation();
+        assert!(unevaluated.contains("Not evaluated yet"));
+    }
+
+    fn card_without_evaluation() -> String {
+        card(&Recipe::default(), &state(), &stages(CSV, &state()).unwrap(), None)
+    }
+}
