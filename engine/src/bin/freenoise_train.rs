@@ -40,6 +40,10 @@ struct Args {
     checkpoint_every: Option<usize>,
     #[arg(long)]
     log_every: Option<usize>,
+    /// Share of clips drawn at high noise (the recipe's `high_noise_share`); a new value takes
+    /// effect from the run's current step.
+    #[arg(long)]
+    high_noise_share: Option<f64>,
     /// Frames per stage-1 batch.
     #[arg(long)]
     vae_batch_frames: Option<usize>,
@@ -95,6 +99,9 @@ fn run(args: Args) -> Result<(), EngineError> {
     r.vae_batch_frames = args.vae_batch_frames.unwrap_or(r.vae_batch_frames);
     r.checkpoint_every = args.checkpoint_every.unwrap_or(r.checkpoint_every);
     r.log_every = args.log_every.unwrap_or(r.log_every);
+    if let Some(share) = args.high_noise_share {
+        r.set_high_noise_share(share, run.state.denoise_step)?;
+    }
     run.save_recipe()?;
     run.deadline = args.max_seconds.map(|s| std::time::Instant::now() + std::time::Duration::from_secs_f64(s));
     run.train()

@@ -33,7 +33,14 @@ pub struct Batcher<'a> {
     pub alphas_cumprod: &'a [f64],
     pub uncond_share: f64,
     pub prediction: Prediction,
+    /// Share of clips drawn at [`HIGH_NOISE_FROM`] and up (the recipe's, once in effect).
+    pub high_noise_share: f64,
 }
+
+/// The high-noise draws' lowest timestep: the page's 12 DDIM steps (trailing spacing) start at
+/// 999, 908 and 817, where ᾱ ≤ 0.01 and the noisy clip shows next to nothing, so a caption alone
+/// must fix where the object goes.
+pub const HIGH_NOISE_FROM: usize = 800;
 
 impl Batcher<'_> {
     /// Pixels `[clips·FRAMES, 3, SIZE, SIZE]` in [-1, 1] → scaled latents `[clips, C, FRAMES, h, w]`.
@@ -51,6 +58,17 @@ impl Batcher<'_> {
             .map_err(|e| EngineError::Readback { tensor: "training latents", reason: format!("{e:?}") })
     }
 
+    /// Uniform over the schedule, or (a `high_noise_share` of draws) over its top. With no
+    /// high-noise share the random stream is the one uniform draws always used.
+    fn timestep(&self, rng: &mut SplitMix64) -> usize {
+        let count = self.alphas_cumprod.len();
+        if self.high_noise_share > 0.0 && rng.next_f64() < self.high_noise_share {
+            HIGH_NOISE_FROM + (rng.next_u64() % (count - HIGH_NOISE_FROM) as u64) as usize
+        } else {
+            (rng.next_u64() % count as u64) as usize
+        }
+    }
+
     /// A batch of pool clips (latents `[C, FRAMES, h, w]` each, with captions) at random
     /// timesteps with fresh noise; `latent` is `[C, FRAMES, h, w]`.
     pub fn inputs(&self, rng: &mut SplitMix64, picks: &[(&[f32], &str)], latent: [usize; 4]) -> Result<Inputs, EngineError> {
@@ -62,7 +80,7 @@ impl Batcher<'_> {
         for (_, caption) in picks {
             let prompt = if rng.next_f64() < self.uncond_share { "" } else { caption };
             ids.extend(self.tokenizer.encode(prompt)?.ids.iter().map(|&id| id as i64));
-            timesteps.push((rng.next_u64() % self.alphas_cumprod.len() as u64) as usize);
+            timesteps.push(self.timestep(rng));
             seeds.push(rng.next_u64());
         }
         // Per-clip noise from per-clip seeds, drawn on all cores.
@@ -209,7 +227,7 @@ mod tests {
         let x0: Vec<Vec<f32>> = (0..2).map(|c| (0..24).map(|i| (i as f32 * 0.37 + c as f32).sin()).collect()).collect();
         let picks: Vec<(&[f32], &str)> = x0.iter().map(|v| (v.as_slice(), "a red circle moving left")).collect();
         let batch = |prediction| {
-            let b = Batcher { tokenizer: &tokenizer, encoder: &autoencoder.encoder, scaling_factor: 1.0, alphas_cumprod: &alphas, uncond_share: 0.0, prediction };
+            let b = Batcher { tokenizer: &tokenizer, encoder: &autoencoder.encoder, scaling_factor: 1.0, alphas_cumprod: &alphas, uncond_share: 0.0, prediction, high_noise_share: 0.0 };
             b.inputs(&mut SplitMix64::new(5), &picks, latent).unwrap()
         };
         let (eps, v) = (batch(Prediction::Epsilon), batch(Prediction::VPrediction));
@@ -222,5 +240,28 @@ mod tests {
             let from_eps = (x_t - (1.0 - a).sqrt() as f32 * eps.target[i]) / a.sqrt() as f32;
             assert!((from_eps - x0[clip][at]).abs() < 1e-3, "x0 from epsilon at {i}: {from_eps} vs {}", x0[clip][at]);
         }
+    }
+
+    /// A high-noise share moves that share of draws (and only it) to the top of the schedule;
+    /// without one, the draws are the uniform ones runs recorded before the share existed made.
+    #[test]
+    fn high_noise_share_draws_the_top_of_the_schedule() {
+        let tokenizer = ClipTokenizer::load(&DirStore::new(fixtures().join("tiny-mid")).unwrap(), "tokenizer").unwrap();
+        let (autoencoder, _) = parts::autoencoder(None, 1, 1.0, &crate::Backend::cpu_device()).unwrap();
+        let alphas = alphas_cumprod();
+        let draws = |share: f64| {
+            let b = Batcher { tokenizer: &tokenizer, encoder: &autoencoder.encoder, scaling_factor: 1.0, alphas_cumprod: &alphas,
+                uncond_share: 0.0, prediction: Prediction::VPrediction, high_noise_share: share };
+            let mut rng = SplitMix64::new(9);
+            (0..2000).map(|_| b.timestep(&mut rng)).collect::<Vec<_>>()
+        };
+        let high = |t: &[usize]| t.iter().filter(|&&t| t >= HIGH_NOISE_FROM).count() as f64 / t.len() as f64;
+        let uniform = draws(0.0);
+        let mut rng = SplitMix64::new(9);
+        assert!(uniform.iter().all(|&t| t == (rng.next_u64() % alphas.len() as u64) as usize), "the uniform stream is unchanged");
+        assert!((high(&uniform) - 0.2).abs() < 0.03, "uniform: {}", high(&uniform));
+        assert!(draws(1.0).iter().all(|&t| (HIGH_NOISE_FROM..alphas.len()).contains(&t)));
+        // 0.4 of the draws, plus the uniform rest's own 20%: 0.52.
+        assert!((high(&draws(0.4)) - 0.52).abs() < 0.03, "share 0.4: {}", high(&draws(0.4)));
     }
 }

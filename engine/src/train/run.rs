@@ -192,13 +192,14 @@ impl Run {
         let (autoencoder, _) = parts::autoencoder(Some(&dir), self.recipe.seed, scaling, &plain)?;
         let tokenizer = ClipTokenizer::load(&DirStore::new(&dir.root)?, "tokenizer")?;
         let alphas = alphas_cumprod();
-        let batcher = Batcher {
+        let mut batcher = Batcher {
             tokenizer: &tokenizer,
             encoder: &autoencoder.encoder,
             scaling_factor: scaling,
             alphas_cumprod: &alphas,
             uncond_share: self.recipe.uncond_share,
             prediction: self.recipe.prediction,
+            high_noise_share: 0.0,
         };
         let resume = self.state.denoise_step > 0;
         let (mut model, text_keys, unet_keys) = parts::denoiser(resume.then_some(&dir), self.recipe.seed, &self.device)?;
@@ -224,6 +225,8 @@ impl Run {
                 picked.push((rng.next_u64() % available as u64) as usize);
             }
             let picks: Vec<(&[f32], &str)> = picked.iter().map(|&i| pool.clip(i)).collect();
+            let since = step >= self.recipe.high_noise_since;
+            batcher.high_noise_share = if since { self.recipe.high_noise_share } else { 0.0 };
             let inputs = batcher.inputs(&mut rng, &picks, latent)?;
             let loss = denoise_stage::loss(&model, &inputs, &self.device)?;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
