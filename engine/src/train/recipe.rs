@@ -69,9 +69,9 @@ impl Default for Recipe {
             prediction: Prediction::VPrediction,
             uncond_share: 0.1,
             text_tokens: 24,
-            // The demo model's history: uniform draws until step 2200, then this share.
+            // The demo model's history: uniform draws until step 2450, then this share.
             high_noise_share: 0.4,
-            high_noise_since: 2200,
+            high_noise_since: 2450,
             log_every: 20,
             checkpoint_every: 200,
         }
