@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use engine::freenoise::prompts::Interpolation;
 use engine::freenoise::{FusionPlacement, NoiseType, Weighting};
+use engine::analysis::analyse as analyse_clip;
+use engine::dataset::vocab::COLOURS;
 use engine::npy::{read_npy, write_npy};
 use engine::pipeline::{FreeNoiseSettings, Latents, Output, Pipeline, Progress, Request};
 use engine::schedulers::{BetaSchedule, SchedulerKind};
@@ -24,6 +26,17 @@ struct Cli {
 enum Command {
     /// Generate a clip from a prompt.
     Generate(GenerateArgs),
+    /// Read a clip of the demo model's world (shapes on plain or gradient backgrounds): the
+    /// moving object's colour and direction of travel, as one line of JSON.
+    Analyse(AnalyseArgs),
+}
+
+#[derive(clap::Args)]
+struct AnalyseArgs {
+    /// The clip as float32 .npy of shape (F, H, W, 3) with values in [0, 1] (what
+    /// `generate --save-video` writes).
+    #[arg(long)]
+    video: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -169,8 +182,11 @@ struct GenerateArgs {
 }
 
 fn main() -> ExitCode {
-    let Command::Generate(args) = Cli::parse().command;
-    match generate(args) {
+    let result = match Cli::parse().command {
+        Command::Generate(args) => generate(args),
+        Command::Analyse(args) => analyse(args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -259,6 +275,29 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
         write_file(path, &encode_gif(&output, args.fps)?)?;
     }
     eprintln!("done: {} frames of {}×{} in {:.1} s", output.frames, output.width, output.height, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Prints `{"frames", "colour", "direction", "visible", "consistency"}` (see
+/// `engine::analysis`); colour and direction are null when no object or no travel is found.
+fn analyse(args: AnalyseArgs) -> Result<(), EngineError> {
+    let name = args.video.display().to_string();
+    let bytes = std::fs::read(&args.video).map_err(|e| EngineError::Io { path: name.clone(), reason: e.to_string() })?;
+    let video = read_npy(&bytes, &name)?;
+    let &[frames, height, width, 3] = video.shape.as_slice() else {
+        return Err(EngineError::BadFile { file: name, problem: format!("shape {:?} is not (frames, height, width, 3)", video.shape) });
+    };
+    let size = height * width * 3;
+    let rgb: Vec<Vec<u8>> = video.data.chunks(size).map(|f| f.iter().map(|&v| engine::image::unit_to_u8(v)).collect()).collect();
+    let a = analyse_clip(&rgb, width, height);
+    let json = serde_json::json!({
+        "frames": frames,
+        "colour": a.colour.map(|c| COLOURS[c].name),
+        "direction": a.direction(0..frames).map(|d| d.words()),
+        "visible": a.visible(),
+        "consistency": a.consistency(),
+    });
+    println!("{json}");
     Ok(())
 }
 
