@@ -24,8 +24,9 @@ pub const SIZE: usize = 64;
 /// Clip lengths: the trained length, and the long clips FreeNoise is for.
 pub const SHORT: usize = 16;
 pub const LONG: usize = 64;
-/// The keyframe of the multi-prompt check.
+/// The keyframe of the multi-prompt check, and how many two-prompt clips it makes.
 pub const TURN_AT: usize = 32;
+pub const TURN_TRIES: usize = 10;
 
 /// How many of how many clips passed a check.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

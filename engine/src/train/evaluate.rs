@@ -15,8 +15,6 @@ use crate::semantics::{self, Share};
 use crate::store::DirStore;
 use crate::{Backend, EngineError};
 
-/// Two-prompt clips in the keyframe check.
-pub const TURN_TRIES: usize = 10;
 pub const EVALUATION_FILE: &str = "evaluation.json";
 
 /// One evaluation of a run's model.
@@ -44,7 +42,7 @@ pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, Engi
     if long {
         evaluation.free_noise = Some(semantics::long_clips(&pipeline, &prompts, true, log)?);
         evaluation.plain = Some(semantics::long_clips(&pipeline, &prompts, false, log)?);
-        evaluation.turns = Some(semantics::keyframe_turns(&pipeline, TURN_TRIES, log)?);
+        evaluation.turns = Some(semantics::keyframe_turns(&pipeline, semantics::TURN_TRIES, log)?);
     }
     let json = serde_json::to_string_pretty(&evaluation).expect("JSON values serialise");
     ModelDir::new(run).write(EVALUATION_FILE, json.as_bytes())?;

@@ -14,7 +14,7 @@ mod run;
 mod vae_stage;
 
 pub use card::write_card;
-pub use evaluate::{evaluate, Evaluation, EVALUATION_FILE, TURN_TRIES};
+pub use evaluate::{evaluate, Evaluation, EVALUATION_FILE};
 pub use export::{export_f16, SHIPPED_POSITIONS};
 pub use model_dir::ModelDir;
 pub use recipe::Recipe;
