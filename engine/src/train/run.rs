@@ -42,7 +42,7 @@ impl State {
     pub fn read(folder: &Path) -> Result<Self, EngineError> {
         let dir = ModelDir::new(folder);
         if dir.has("state.json") {
-            json(&dir.read_text("state.json")?, "state.json")
+            json(&dir.read_text("state.json")?, &folder.join("state.json").display().to_string())
         } else {
             Ok(Self::default())
         }
