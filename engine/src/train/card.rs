@@ -9,7 +9,7 @@ use std::path::Path;
 use super::evaluate::{Evaluation, EVALUATION_FILE};
 use super::model_dir::ModelDir;
 use super::recipe::Recipe;
-use super::run::State;
+use super::run::{json, State};
 use crate::dataset::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
 use crate::dataset::{held_out_prompts, FRAMES, SIZE};
 use crate::EngineError;
@@ -30,16 +30,12 @@ struct Logged {
 /// Writes `README.md` into `target` from the run folder `run`.
 pub fn write_card(run: &Path, target: &Path) -> Result<(), EngineError> {
     let dir = ModelDir::new(run);
-    let recipe: Recipe = parse(&dir.read_text("recipe.json")?, "recipe.json")?;
+    let recipe: Recipe = json(&dir.read_text("recipe.json")?, "recipe.json")?;
     let state = State::read(run)?;
     let stages = stages(&dir.read_text("losses.csv")?, &state)?;
     let evaluation: Option<Evaluation> =
-        if dir.has(EVALUATION_FILE) { Some(parse(&dir.read_text(EVALUATION_FILE)?, EVALUATION_FILE)?) } else { None };
+        if dir.has(EVALUATION_FILE) { Some(json(&dir.read_text(EVALUATION_FILE)?, EVALUATION_FILE)?) } else { None };
     ModelDir::new(target).write("README.md", card(&recipe, &state, &stages, evaluation.as_ref()).as_bytes())
-}
-
-fn parse<T: for<'a> serde::Deserialize<'a>>(text: &str, file: &str) -> Result<T, EngineError> {
-    serde_json::from_str(text).map_err(|e| EngineError::BadFile { file: file.into(), problem: e.to_string() })
 }
 
 /// Logged losses per stage, by step, up to the checkpoint `state` records (later steps are not

@@ -285,6 +285,7 @@ fn scalar(t: Tensor<1>) -> Result<f64, EngineError> {
     Ok(values[0] as f64)
 }
 
-fn json<T: for<'a> Deserialize<'a>>(text: &str, file: &str) -> Result<T, EngineError> {
+/// A run folder's JSON file (`file` names it in errors).
+pub(super) fn json<T: for<'a> Deserialize<'a>>(text: &str, file: &str) -> Result<T, EngineError> {
     serde_json::from_str(text).map_err(|e| EngineError::BadFile { file: file.into(), problem: e.to_string() })
 }
