@@ -12,6 +12,7 @@ use super::recipe::Recipe;
 use super::run::{json, State};
 use crate::dataset::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
 use crate::dataset::{held_out_prompts, FRAMES, SIZE};
+use crate::semantics::{GUIDANCE, STEPS, TURN_AT};
 use crate::EngineError;
 
 /// Rows of the loss table per stage.
@@ -118,13 +119,13 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
             let _ = writeln!(w, "Not evaluated yet (`freenoise-train --run RUN --evaluate N --long`).");
         }
         Some(e) => {
-            let _ = writeln!(w, "At denoiser step {}, with the page's settings (DDIM, 12 steps, guidance 5, {SIZE}×{SIZE}), read by", e.step);
+            let _ = writeln!(w, "At denoiser step {}, with the page's settings (DDIM, {STEPS} steps, guidance {GUIDANCE}, {SIZE}×{SIZE}), read by", e.step);
             let _ = writeln!(w, "the clip analyser (`engine/src/analysis.rs`, `engine/src/semantics.rs`):\n");
             let _ = writeln!(w, "| check | result |\n|---|---|");
             let _ = writeln!(w, "| held-out prompts, 16 frames: colour right | {} |", e.colour);
             let _ = writeln!(w, "| held-out prompts, 16 frames: direction right | {} |", e.direction);
             for (name, share) in [("64 frames, FreeNoise: coherent", e.free_noise), ("64 frames, plain sampling: coherent", e.plain),
-                ("\"moving left\" → \"moving up\" at frame 32: turned", e.turns)] {
+                (&format!("\"moving left\" → \"moving up\" at frame {TURN_AT}: turned"), e.turns)] {
                 if let Some(share) = share {
                     let _ = writeln!(w, "| {name} | {share} |");
                 }
