@@ -33,11 +33,12 @@ pub struct Evaluation {
 /// Scores the run's model on the first `count` held-out prompts (and the long-clip checks when
 /// `long`), printing each clip's reading, and writes `evaluation.json` into the run folder.
 pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, EngineError> {
+    // Read first: a bad state file should not surface only after minutes of sampling.
+    let step = State::read(run)?.denoise_step;
     let pipeline = Pipeline::load(&DirStore::new(run.join("model"))?, None, &Backend::cpu_device())?;
     let prompts: Vec<_> = held_out_prompts().into_iter().take(count).collect();
     let log = &mut |line: String| println!("{line}");
     let (colour, direction) = semantics::held_out(&pipeline, &prompts, log)?;
-    let step = State::read(run)?.denoise_step;
     let mut evaluation = Evaluation { step, colour, direction, free_noise: None, plain: None, turns: None };
     if long {
         evaluation.free_noise = Some(semantics::long_clips(&pipeline, &prompts, true, log)?);
