@@ -78,15 +78,18 @@ def main(run, clips):
             for t in TIMESTEPS:
                 a = scheduler.alphas_cumprod[t]
                 noisy = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn_like(x0)
+
+                def error(out):
+                    """Mean squared error of the clean clip the prediction implies."""
+                    estimate = a.sqrt() * noisy - (1 - a).sqrt() * out if v_prediction else (noisy - (1 - a).sqrt() * out) / a.sqrt()
+                    return ((estimate - x0) ** 2).mean().item()
+
                 errors = []
                 for j in range(len(texts)):
                     out = unet(noisy, t, encoder_hidden_states=states[j:j + 1].repeat(FRAMES, 1, 1)).sample
-                    estimate = a.sqrt() * noisy - (1 - a).sqrt() * out if v_prediction else (noisy - (1 - a).sqrt() * out) / a.sqrt()
-                    errors.append(((estimate - x0) ** 2).mean().item())
+                    errors.append(error(out))
                 out = unet(noisy[:, :, shuffle], t, encoder_hidden_states=states[:1].repeat(FRAMES, 1, 1)).sample
-                out = out[:, :, torch.argsort(shuffle)]
-                estimate = a.sqrt() * noisy - (1 - a).sqrt() * out if v_prediction else (noisy - (1 - a).sqrt() * out) / a.sqrt()
-                errors.append(((estimate - x0) ** 2).mean().item())
+                errors.append(error(out[:, :, torch.argsort(shuffle)]))
                 for name, error in zip(worse, errors[1:]):
                     worse[name][t].append(error / errors[0] - 1)
     print(f"{len(chosen)} single-object clips; error with one word changed (or the frames shuffled), relative to the true caption:")
