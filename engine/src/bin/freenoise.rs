@@ -9,7 +9,7 @@ use engine::freenoise::prompts::Interpolation;
 use engine::freenoise::{FusionPlacement, NoiseType, Weighting};
 use engine::analysis::analyse as analyse_clip;
 use engine::dataset::vocab::COLOURS;
-use engine::npy::{read_npy, write_npy};
+use engine::npy::{read_npy, write_npy, NpyArray};
 use engine::pipeline::{FreeNoiseSettings, Latents, Output, Pipeline, Progress, Request};
 use engine::schedulers::{BetaSchedule, SchedulerKind};
 use engine::store::{AdapterFile, DirStore, ModelStore};
@@ -281,9 +281,7 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
 /// Prints `{"frames", "colour", "direction", "visible", "consistency"}` (see
 /// `engine::analysis`); colour and direction are null when no object or no travel is found.
 fn analyse(args: AnalyseArgs) -> Result<(), EngineError> {
-    let name = args.video.display().to_string();
-    let bytes = std::fs::read(&args.video).map_err(|e| EngineError::Io { path: name.clone(), reason: e.to_string() })?;
-    let video = read_npy(&bytes, &name)?;
+    let (video, name) = read_npy_file(&args.video)?;
     let &[frames, height, width, 3] = video.shape.as_slice() else {
         return Err(EngineError::BadFile { file: name, problem: format!("shape {:?} is not (frames, height, width, 3)", video.shape) });
     };
@@ -323,10 +321,15 @@ fn keyframes(flag: &str, default: &str, entries: &[String]) -> Result<Vec<(usize
     Ok(keys)
 }
 
-fn read_latents(path: &PathBuf) -> Result<Latents, EngineError> {
+/// A `.npy` file, with its path for error messages.
+fn read_npy_file(path: &Path) -> Result<(NpyArray, String), EngineError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| EngineError::Io { path: name.clone(), reason: e.to_string() })?;
-    let array = read_npy(&bytes, &name)?;
+    Ok((read_npy(&bytes, &name)?, name))
+}
+
+fn read_latents(path: &PathBuf) -> Result<Latents, EngineError> {
+    let (array, name) = read_npy_file(path)?;
     let shape: [usize; 5] = array.shape.clone().try_into().map_err(|_| EngineError::BadFile {
         file: name.clone(),
         problem: format!("latents must have shape (1, C, F, h, w), found {:?}", array.shape),
