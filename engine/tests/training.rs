@@ -2,45 +2,88 @@
 //! that the engine's ordinary loader reads, resumes where it stopped, and exports f16 weights.
 #![cfg(feature = "train")]
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use engine::pipeline::Pipeline;
 use engine::store::DirStore;
-use engine::train::{evaluate, export_f16, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
+use engine::train::{evaluate, export_f16, fork, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
+use engine::weights::parse_header;
 use engine::Backend;
 
 fn tokenizer() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tiny-mid/tokenizer")
 }
 
-fn open(folder: &std::path::Path, vae_steps: usize, denoise_steps: usize) -> Run {
+/// A run of `[vae, decoder, denoise]` steps, tiny batches, checkpoints and logs every step.
+fn open(folder: &Path, [vae_steps, decoder_steps, denoise_steps]: [usize; 3]) -> Run {
     let mut run = Run::open(folder, Recipe::default(), &tokenizer(), Backend::cpu_device()).unwrap();
     let r = &mut run.recipe;
-    (r.vae_steps, r.denoise_steps, r.vae_batch_frames, r.clips_per_batch, r.checkpoint_every, r.log_every) = (vae_steps, denoise_steps, 2, 1, 1, 1);
+    (r.vae_steps, r.decoder_steps, r.denoise_steps) = (vae_steps, decoder_steps, denoise_steps);
+    (r.vae_batch_frames, r.clips_per_batch, r.checkpoint_every, r.log_every) = (2, 1, 1, 1);
     run.save_recipe().unwrap();
     run
 }
+
+/// A safetensors file's tensors as raw bytes, by name.
+fn tensors(file: &Path) -> BTreeMap<String, Vec<u8>> {
+    let bytes = std::fs::read(file).unwrap();
+    let header = parse_header(&bytes, bytes.len() as u64, "test").unwrap();
+    header.tensors.into_iter().map(|(name, t)| (name, bytes[t.start as usize..t.end as usize].to_vec())).collect()
+}
+
+const VAE: &str = "model/vae/diffusion_pytorch_model.safetensors";
+const UNET: &str = "model/unet/diffusion_pytorch_model.safetensors";
 
 #[test]
 fn trains_saves_resumes_and_exports() {
     let folder = std::env::temp_dir().join(format!("freenoise-train-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
 
-    open(&folder, 1, 1).train().unwrap();
-    let first = std::fs::read(folder.join("model/unet/diffusion_pytorch_model.safetensors")).unwrap();
+    open(&folder, [1, 0, 1]).train().unwrap();
+    let first = std::fs::read(folder.join(UNET)).unwrap();
+    let vae_before = tensors(&folder.join(VAE));
 
-    // A second session continues from the checkpoint instead of starting over.
-    let mut resumed = open(&folder, 1, 2);
+    // A second session continues from the checkpoint instead of starting over (and runs the
+    // decoder stage the recipe now asks for, which changes the decoder only).
+    let mut resumed = open(&folder, [1, 1, 2]);
     assert_eq!((resumed.state.vae_step, resumed.state.denoise_step), (1, 1));
     resumed.train().unwrap();
-    assert_eq!(resumed.state.denoise_step, 2);
-    let second = std::fs::read(folder.join("model/unet/diffusion_pytorch_model.safetensors")).unwrap();
+    assert_eq!((resumed.state.decoder_step, resumed.state.denoise_step), (1, 2));
+    let second = std::fs::read(folder.join(UNET)).unwrap();
     assert_ne!(first, second, "the resumed step changed the weights");
+    let vae_after = tensors(&folder.join(VAE));
+    assert_eq!(vae_before.keys().collect::<Vec<_>>(), vae_after.keys().collect::<Vec<_>>());
+    for (name, bytes) in &vae_before {
+        let decoder = name.starts_with("decoder.") || name.starts_with("post_quant_conv.");
+        if decoder && name.ends_with(".weight") {
+            assert_ne!(bytes, &vae_after[name], "{name}: the decoder stage trains it");
+        } else if !decoder {
+            assert_eq!(bytes, &vae_after[name], "{name}: the encoder (and so every latent) is kept");
+        }
+    }
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(folder.join("model/vae/config.json")).unwrap()).unwrap();
+    let written = config["scaling_factor"].as_f64().unwrap() as f32;
+    assert_eq!(Some(written), resumed.state.scaling_factor, "the decoder stage keeps the measured latent scale in the config");
     // A new folder seeded with only the finished stage 1 (state and VAE) starts at stage 2.
     let seeded = folder.join("seeded");
     std::fs::create_dir_all(&seeded).unwrap();
     std::fs::copy(folder.join("state.json"), seeded.join("state.json")).unwrap();
-    assert_eq!(open(&seeded, 1, 1).state.vae_step, 1);
+    assert_eq!(open(&seeded, [1, 1, 1]).state.vae_step, 1);
+
+    // A forked run starts stage 2 from its parent's weights: at learning rate 0 a step keeps them.
+    let child = folder.join("child");
+    let forked = fork(&folder, &child).unwrap();
+    assert_eq!((forked.denoise_step, forked.parent.as_ref().map(|p| p.denoise_step)), (0, Some(2)));
+    let mut run = open(&child, [1, 1, 1]);
+    run.recipe.denoise_lr = 0.0;
+    run.train().unwrap();
+    assert_eq!(run.state.denoise_step, 1);
+    assert_eq!(tensors(&child.join(UNET)), tensors(&folder.join(UNET)), "the child starts from its parent's UNet");
+    let again = fork(&folder, &child).unwrap_err().to_string();
+    assert!(again.contains("already holds a run"), "{again}");
+    let orphan = fork(&seeded.join("none"), &folder.join("other")).unwrap_err().to_string();
+    assert!(orphan.contains("no trained denoiser"), "{orphan}");
     let losses = std::fs::read_to_string(folder.join("losses.csv")).unwrap();
     assert_eq!(losses.lines().filter(|l| l.starts_with("denoise,")).count(), 2, "{losses}");
 
@@ -76,7 +119,7 @@ fn trains_saves_resumes_and_exports() {
     // The card beside the export reads the run: both stages, and the evaluation.
     write_card(&folder, &exported).unwrap();
     let card = std::fs::read_to_string(exported.join("README.md")).unwrap();
-    for expected in ["### Stage `vae`: 1 steps", "### Stage `denoise`: 2 steps", "16 frames: colour right"] {
+    for expected in ["### Stage `vae`: 1 steps", "### Stage `decoder`: 1 steps", "### Stage `denoise`: 2 steps", "16 frames: colour right"] {
         assert!(card.contains(expected), "missing {expected:?} in\n{card}");
     }
     std::fs::remove_dir_all(&folder).unwrap();

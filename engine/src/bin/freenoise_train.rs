@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use engine::burn::prelude::Device;
-use engine::train::{evaluate, export_f16, write_card, Recipe, Run};
+use engine::train::{evaluate, export_f16, fork, write_card, Recipe, Run};
 use engine::EngineError;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -44,6 +44,11 @@ struct Args {
     /// effect from the run's current step.
     #[arg(long)]
     high_noise_share: Option<f64>,
+    /// Start this (new) run from another run folder's trained model: its VAE, and its text
+    /// encoder and UNet as stage 2's starting weights (fresh optimizer moments, this run's recipe
+    /// and clip pool), then train.
+    #[arg(long, value_name = "PARENT_RUN")]
+    start_from: Option<PathBuf>,
     /// Frames per stage-1 batch.
     #[arg(long)]
     vae_batch_frames: Option<usize>,
@@ -89,6 +94,10 @@ fn run(args: Args) -> Result<(), EngineError> {
         #[cfg(feature = "gpu-train")]
         DeviceArg::Gpu => Device::vulkan(engine::burn::prelude::DeviceKind::DiscreteGpu(0)),
     };
+    if let Some(parent) = &args.start_from {
+        let state = fork(parent, &args.run)?;
+        println!("starting from {} at denoiser step {}", parent.display(), state.parent.as_ref().map_or(0, |p| p.denoise_step));
+    }
     let mut run = Run::open(&args.run, Recipe::default(), &args.tokenizer, device)?;
     // Flags given override the recipe (a new run's defaults or a resumed run's saved values):
     // step counts to train longer, batch size and logging when a run moves between machines.

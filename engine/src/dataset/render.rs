@@ -30,8 +30,9 @@ pub fn fill_background(rgb: &mut [f32], size: usize, background: Background) {
     }
 }
 
-/// Paints a shape over `rgb` (`[3, size, size]`).
-pub fn draw(rgb: &mut [f32], size: usize, shape: Shape, pose: Pose, colour: [u8; 3]) {
+/// Paints a shape over `rgb` (`[3, size, size]`) at `opacity` (1 for the object, less for the
+/// ghosts of its trail).
+pub fn draw(rgb: &mut [f32], size: usize, shape: Shape, pose: Pose, colour: [u8; 3], opacity: f32) {
     let polygon = outline(shape, pose);
     let reach = pose.radius.ceil() as i32 + 1;
     let (cx, cy) = (pose.x.round() as i32, pose.y.round() as i32);
@@ -49,7 +50,7 @@ pub fn draw(rgb: &mut [f32], size: usize, shape: Shape, pose: Pose, colour: [u8;
             if covered == 0 {
                 continue;
             }
-            let alpha = covered as f32 / 4.0;
+            let alpha = opacity * covered as f32 / 4.0;
             for c in 0..3 {
                 let i = (c * size + py as usize) * size + px as usize;
                 rgb[i] = rgb[i] * (1.0 - alpha) + colour[c] as f32 / 255.0 * alpha;

@@ -25,8 +25,12 @@ const FINAL_OVER: usize = 10;
 struct Logged {
     step: usize,
     loss: f64,
-    seconds: f64,
+    /// Training seconds since the previous kept row of any stage: the time this row's steps took.
+    spent: f64,
 }
+
+/// Stages in training order (stage 1b may also run after stage 2 began; its time is its own).
+const STAGE_ORDER: [&str; 3] = ["vae", "decoder", "denoise"];
 
 /// Writes `README.md` into `target` from the run folder `run`.
 pub fn write_card(run: &Path, target: &Path) -> Result<(), EngineError> {
@@ -43,24 +47,34 @@ pub fn write_card(run: &Path, target: &Path) -> Result<(), EngineError> {
 /// in the saved weights); a step logged twice (a run resumed from an earlier checkpoint trains
 /// it again) keeps its last row.
 fn stages(csv: &str, state: &State) -> Result<BTreeMap<String, Vec<Logged>>, EngineError> {
-    let mut by_stage: BTreeMap<String, BTreeMap<usize, Logged>> = BTreeMap::new();
+    // (stage, step) → (line, loss, cumulative seconds); a later line replaces an earlier one.
+    let mut last: BTreeMap<(String, usize), (usize, f64, f64)> = BTreeMap::new();
     for (i, line) in csv.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
         let bad = |problem: String| EngineError::BadFile { file: "losses.csv".into(), problem: format!("line {}: {problem}", i + 1) };
         let fields: Vec<&str> = line.split(',').collect();
         let [stage, step, loss, _, seconds] = fields[..] else { return Err(bad(format!("{} fields, not 5", fields.len()))) };
         let number = |text: &str| text.parse::<f64>().map_err(|e| bad(format!("{text:?}: {e}")));
         let step = step.parse().map_err(|e| bad(format!("step {step:?}: {e}")))?;
-        by_stage.entry(stage.to_string()).or_default().insert(step, Logged { step, loss: number(loss)?, seconds: number(seconds)? });
+        last.insert((stage.to_string(), step), (i, number(loss)?, number(seconds)?));
     }
     let saved = |stage: &str| match stage {
         "vae" => state.vae_step,
+        "decoder" => state.decoder_step,
         "denoise" => state.denoise_step,
         _ => usize::MAX,
     };
-    Ok(by_stage.into_iter().map(|(stage, rows)| {
-        let last = saved(&stage);
-        (stage, rows.into_values().filter(|r| r.step <= last).collect())
-    }).collect())
+    let mut kept: Vec<(usize, String, usize, f64, f64)> =
+        last.into_iter().filter(|((stage, step), _)| *step <= saved(stage)).map(|((stage, step), (i, loss, seconds))| (i, stage, step, loss, seconds)).collect();
+    kept.sort_by_key(|row| row.0);
+    // A forked run's clock starts at its parent's total.
+    let mut previous = state.parent.as_ref().map_or(0.0, |p| p.seconds);
+    let mut by_stage: BTreeMap<String, Vec<Logged>> = BTreeMap::new();
+    for (_, stage, step, loss, seconds) in kept {
+        by_stage.entry(stage).or_default().push(Logged { step, loss, spent: seconds - previous });
+        previous = seconds;
+    }
+    by_stage.values_mut().for_each(|rows| rows.sort_by_key(|r| r.step));
+    Ok(by_stage)
 }
 
 fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, evaluation: Option<&Evaluation>) -> String {
@@ -73,12 +87,15 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     let w = &mut out;
     let _ = writeln!(w, "# Demo model: shapes in motion\n");
     let _ = writeln!(w, "A small text-to-video model in the diffusers AnimateDiff layout (CLIP text encoder, `UNetMotionModel`,");
-    let _ = writeln!(w, "`AutoencoderKL`), trained from scratch on the CPU by `freenoise-train` (`engine/src/train`). Weights are");
+    let _ = writeln!(w, "`AutoencoderKL`), trained on the CPU by `freenoise-train` (`engine/src/train`). Weights are");
     let _ = writeln!(w, "f16 safetensors; the engine, the page and diffusers load the folder as it is.\n");
     let _ = writeln!(w, "## Data\n");
     let _ = writeln!(w, "The procedural data set of `engine/src/dataset` (seeded, no downloads): clips of {FRAMES} frames at {SIZE}×{SIZE}");
     let _ = writeln!(w, "showing one shape (or two, in one training clip in five) with an English caption such as");
     let _ = writeln!(w, "\"a red circle moving left on a black background\". Vocabulary: {}.", vocabulary_sentence());
+    if recipe.trail > 0 {
+        let _ = writeln!(w, "Moving objects leave a fading trail of {} ghosts, so each frame shows which way they go.", recipe.trail);
+    }
     let _ = writeln!(w, "{held} of the {} colour × shape × motion combinations never appear in training; the", combinations.len());
     let _ = writeln!(w, "evaluation prompts ({} of them) are the held-out straight-line motions.\n", held_out_prompts().len());
     let _ = writeln!(w, "## Recipe\n");
@@ -96,13 +113,19 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     let _ = writeln!(w, "\n## Training\n");
     let _ = writeln!(w, "{:.0} s of training in all ({:.1} h){}.\n", state.seconds, state.seconds / 3600.0,
         if state.denoise_step > 0 { format!(", to denoiser step {}", state.denoise_step) } else { String::new() });
-    let mut stage_start = 0.0;
-    for (stage, rows) in stages.iter().rev() {
-        // `vae` sorts after `denoise` but trains first: reversed order is training order.
+    if let Some(parent) = &state.parent {
+        let _ = writeln!(w, "Stage 2 started from the text encoder and UNet of the run `{}` at its denoiser step {} ({:.0} s of", parent.run, parent.denoise_step, parent.seconds);
+        let _ = writeln!(w, "training, VAE included, counted in the total above; its losses are in that run's folder), with fresh");
+        let _ = writeln!(w, "optimizer moments and this recipe's data.\n");
+    }
+    let ordered = STAGE_ORDER.iter().filter_map(|s| stages.get_key_value(*s))
+        .chain(stages.iter().filter(|(s, _)| !STAGE_ORDER.contains(&s.as_str())));
+    for (stage, rows) in ordered {
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else { continue };
         let tail = &rows[rows.len().saturating_sub(FINAL_OVER)..];
         let final_loss = tail.iter().map(|r| r.loss).sum::<f64>() / tail.len() as f64;
-        let _ = writeln!(w, "### Stage `{stage}`: {} steps, {:.0} s\n", last.step, last.seconds - stage_start);
+        let spent: f64 = rows.iter().map(|r| r.spent).sum();
+        let _ = writeln!(w, "### Stage `{stage}`: {} steps, {spent:.0} s\n", last.step);
         let _ = writeln!(w, "Final loss (mean of the last {} logged batches): **{final_loss:.4}**.\n", tail.len());
         let _ = writeln!(w, "| steps | mean logged loss |\n|---|---|");
         let span = (last.step - first.step + 1).div_ceil(LOSS_ROWS).max(1);
@@ -111,7 +134,6 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
             let _ = writeln!(w, "| {}–{} | {mean:.4} |", bucket[0].step, bucket[bucket.len() - 1].step);
         }
         let _ = writeln!(w);
-        stage_start = last.seconds;
     }
     let _ = writeln!(w, "## Evaluation\n");
     match evaluation {
@@ -145,7 +167,7 @@ mod tests {
 
     /// Checkpointed at denoiser step 30 (step 40 was logged, then the run stopped).
     fn state() -> State {
-        State { vae_step: 100, scaling_factor: Some(0.5), denoise_step: 30, seconds: 55.0 }
+        State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 0, denoise_step: 30, seconds: 55.0, parent: None }
     }
 
     #[test]
@@ -186,6 +208,22 @@ mod tests {
         assert!(card.find("Stage `vae`") < card.find("Stage `denoise`"), "stages in training order");
         let unevaluated = card_without_evaluation();
         assert!(unevaluated.contains("Not evaluated yet"));
+    }
+
+    /// A forked run whose decoder stage ran between stretches of stage 2: each stage gets the
+    /// time its own steps took, counted from the parent's total.
+    #[test]
+    fn a_forked_run_with_an_interleaved_decoder_stage() {
+        let csv = "stage,step,loss,detail,seconds\ndenoise,10,0.5,0,110.0\ndenoise,20,0.4,0,120.0\n\
+            decoder,10,0.02,0,150.0\ndecoder,20,0.01,0,180.0\ndenoise,30,0.3,0,190.0\n";
+        let parent = crate::train::Parent { run: "runs/parent".into(), denoise_step: 4000, seconds: 100.0 };
+        let state = State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 20, denoise_step: 30, seconds: 190.0, parent: Some(parent) };
+        let card = card(&Recipe::default(), &state, &stages(csv, &state).unwrap(), None);
+        for expected in ["### Stage `decoder`: 20 steps, 60 s", "### Stage `denoise`: 30 steps, 30 s", "the run `runs/parent` at its denoiser step 4000",
+            "fading trail of 3 ghosts"] {
+            assert!(card.contains(expected), "missing {expected:?} in\n{card}");
+        }
+        assert!(card.find("Stage `decoder`") < card.find("Stage `denoise`"), "stages in training order");
     }
 
     fn card_without_evaluation() -> String {

@@ -3,9 +3,11 @@
 
 mod batch;
 mod card;
+mod decoder_stage;
 mod denoise_stage;
 mod evaluate;
 mod export;
+mod fork;
 mod latent_pool;
 mod model_dir;
 mod parts;
@@ -16,6 +18,7 @@ mod vae_stage;
 pub use card::write_card;
 pub use evaluate::{evaluate, Evaluation, EVALUATION_FILE};
 pub use export::{export_f16, SHIPPED_POSITIONS};
+pub use fork::{fork, Parent};
 pub use model_dir::ModelDir;
 pub use recipe::Recipe;
 pub use run::{Run, State};

@@ -17,6 +17,14 @@ pub struct Recipe {
     pub vae_lr: f64,
     /// Weight of the KL term (mean-reduced), small: it only keeps the latent scale tame.
     pub kl_weight: f32,
+    /// Stage 1b: the decoder alone on the frozen encoder's latents, object pixels weighted
+    /// `1 + decoder_object_weight` (`decoder_stage`). Recipes recorded before it had none.
+    #[serde(default)]
+    pub decoder_steps: usize,
+    #[serde(default)]
+    pub decoder_lr: f64,
+    #[serde(default)]
+    pub decoder_object_weight: f32,
     /// Stage 2: text encoder and UNet together on 16-frame clips.
     pub denoise_steps: usize,
     pub clips_per_batch: usize,
@@ -48,6 +56,10 @@ pub struct Recipe {
     pub high_noise_share: f64,
     #[serde(default)]
     pub high_noise_since: usize,
+    /// Ghosts in each moving object's trail ([`crate::dataset::TRAIL`]), so a frame shows which
+    /// way its object goes (why: `crate::dataset`). Recipes recorded before trails drew none.
+    #[serde(default)]
+    pub trail: usize,
     pub log_every: usize,
     pub checkpoint_every: usize,
 }
@@ -60,6 +72,9 @@ impl Default for Recipe {
             vae_batch_frames: 32,
             vae_lr: 1e-3,
             kl_weight: 1e-4,
+            decoder_steps: 1000,
+            decoder_lr: 5e-4,
+            decoder_object_weight: 9.0,
             denoise_steps: 30_000,
             clips_per_batch: 8,
             fresh_clips_per_step: 1,
@@ -69,9 +84,11 @@ impl Default for Recipe {
             prediction: Prediction::VPrediction,
             uncond_share: 0.1,
             text_tokens: 24,
-            // The demo model's history: uniform draws until step 2450, then this share.
+            // The demo model forks `demo-run4` (whose recipe drew uniformly until its step 2450,
+            // then this share) and draws this share from its first step.
             high_noise_share: 0.4,
-            high_noise_since: 2450,
+            high_noise_since: 0,
+            trail: crate::dataset::TRAIL,
             log_every: 20,
             checkpoint_every: 200,
         }

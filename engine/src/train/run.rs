@@ -13,7 +13,10 @@ use burn::grad_clipping::GradientClippingConfig;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::decoder_stage;
 use super::denoise_stage::{self, Batcher};
+use super::batch;
+use super::fork::Parent;
 use super::model_dir::{io, ModelDir, TEXT_WEIGHTS, UNET_WEIGHTS, VAE_WEIGHTS};
 use super::parts::{self, Keys};
 use super::recipe::{alphas_cumprod, Recipe};
@@ -32,9 +35,15 @@ pub struct State {
     pub vae_step: usize,
     /// Measured after stage 1: 1 / std of the encoder's latent means.
     pub scaling_factor: Option<f32>,
+    /// Stage 1b's steps (runs before it lack the field).
+    #[serde(default)]
+    pub decoder_step: usize,
     pub denoise_step: usize,
-    /// Wall-clock seconds spent training, over all sessions.
+    /// Wall-clock seconds spent training, over all sessions (a forked run's include its parent's).
     pub seconds: f64,
+    /// The run whose weights stage 2 started from, if it did not start from scratch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Parent>,
 }
 
 impl State {
@@ -120,6 +129,10 @@ impl Run {
             // only its weights.
             Some(scaling) => self.model_dir().write_configs(scaling, &self.recipe, &self.tokenizer_source)?,
         }
+        self.tune_decoder()?;
+        if self.state.decoder_step < self.recipe.decoder_steps {
+            return Ok(()); // out of time
+        }
         self.train_denoiser()
     }
 
@@ -136,7 +149,7 @@ impl Run {
         while self.state.vae_step < self.recipe.vae_steps {
             let start = Instant::now();
             let step = self.state.vae_step;
-            let (pixels, noise) = vae_stage::inputs(&mut self.rng(1, step), self.recipe.vae_batch_frames, &self.device);
+            let (pixels, noise) = vae_stage::inputs(&mut self.rng(1, step), self.recipe.vae_batch_frames, self.recipe.trail, &self.device);
             let (loss, mse) = vae_stage::loss(&model, pixels, noise, self.recipe.kl_weight);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optimizer.step(self.recipe.vae_lr, model, grads);
@@ -162,6 +175,54 @@ impl Run {
         Ok(())
     }
 
+    /// Stage 1b (`decoder_stage`): the decoder on the frozen encoder's latent means. It only
+    /// changes decoder weights, so it may also run on a run whose stage 2 has begun.
+    fn tune_decoder(&mut self) -> Result<(), EngineError> {
+        if self.state.decoder_step >= self.recipe.decoder_steps {
+            return Ok(());
+        }
+        let scaling = self.state.scaling_factor.expect("measured before stage 1b");
+        let dir = self.model_dir();
+        let plain = self.device.clone().without_autodiff();
+        let (frozen, _) = parts::autoencoder(Some(&dir), self.recipe.seed, 1.0, &plain)?;
+        let (mut model, keys) = parts::autoencoder(Some(&dir), self.recipe.seed, 1.0, &self.device)?;
+        let optimizer_file = self.folder.join("decoder_optimizer.bpk");
+        let mut optimizer = optimizer((self.state.decoder_step > 0).then_some(&optimizer_file))?;
+        let (mut total, mut count) = (0.0, 0);
+        while self.state.decoder_step < self.recipe.decoder_steps {
+            let start = Instant::now();
+            let step = self.state.decoder_step;
+            let frames = self.recipe.vae_batch_frames;
+            let pixels = batch::frames(&mut self.rng(5, step), frames, self.recipe.trail);
+            let weights = decoder_stage::object_weights(&pixels, frames, SIZE, self.recipe.decoder_object_weight);
+            let images = Tensor::<4>::from_data(TensorData::new(pixels, [frames, 3, SIZE, SIZE]), &plain);
+            let latents = Tensor::<4>::from_data(frozen.encoder.encode(images.clone()).mean.into_data(), &self.device);
+            let images = Tensor::<4>::from_data(images.into_data(), &self.device);
+            let weights = Tensor::<4>::from_data(TensorData::new(weights, [frames, 1, SIZE, SIZE]), &self.device);
+            let loss = decoder_stage::loss(&model.decoder, latents, images, weights);
+            let grads = GradientsParams::from_grads(loss.backward(), &model.decoder);
+            model.decoder = optimizer.step(self.recipe.decoder_lr, model.decoder, grads);
+            total += scalar(loss)?;
+            count += 1;
+            self.state.decoder_step += 1;
+            self.state.seconds += start.elapsed().as_secs_f64();
+            if self.state.decoder_step % self.recipe.log_every == 0 {
+                self.log("decoder", self.state.decoder_step, total / count as f64, 0.0)?;
+                (total, count) = (0.0, 0);
+            }
+            let stop = self.out_of_time();
+            if stop || self.state.decoder_step % self.recipe.checkpoint_every == 0 || self.state.decoder_step == self.recipe.decoder_steps {
+                self.save_vae(&model, &keys, scaling)?;
+                optimizer.save(&optimizer_file).map_err(|e| optimizer_error(&optimizer_file, e))?;
+                self.save_state()?;
+            }
+            if stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn save_vae(&self, model: &parts::Autoencoder, keys: &Keys, scaling: f32) -> Result<(), EngineError> {
         let dir = self.model_dir();
         dir.write_configs(scaling, &self.recipe, &self.tokenizer_source)?;
@@ -175,7 +236,7 @@ impl Run {
     fn measure_scale(&mut self) -> Result<(), EngineError> {
         let plain = self.device.clone().without_autodiff();
         let (model, _) = parts::autoencoder(Some(&self.model_dir()), self.recipe.seed, 1.0, &plain)?;
-        let (pixels, _) = vae_stage::inputs(&mut self.rng(3, 0), 64, &plain);
+        let (pixels, _) = vae_stage::inputs(&mut self.rng(3, 0), 64, self.recipe.trail, &plain);
         let mean = model.encoder.encode(pixels).mean;
         let std = scalar(mean.clone().sub(mean.mean().unsqueeze()).powi_scalar(2).mean())?.sqrt();
         let scaling = (1.0 / std.max(1e-6)) as f32;
@@ -202,13 +263,15 @@ impl Run {
             high_noise_share: 0.0,
         };
         let resume = self.state.denoise_step > 0;
-        let (mut model, text_keys, unet_keys) = parts::denoiser(resume.then_some(&dir), self.recipe.seed, &self.device)?;
+        // A forked run starts from its parent's weights (copied into model/) with fresh moments.
+        let trained = resume || self.state.parent.is_some();
+        let (mut model, text_keys, unet_keys) = parts::denoiser(trained.then_some(&dir), self.recipe.seed, &self.device)?;
         let optimizer_file = self.folder.join("denoiser_optimizer.bpk");
         let mut optimizer = optimizer(resume.then_some(&optimizer_file))?;
         let vae = parts::vae_config(scaling);
         let latent_size = SIZE / vae.scale_factor();
         let latent = [vae.latent_channels, FRAMES, latent_size, latent_size];
-        let mut pool = LatentPool::open(&self.folder.join("latent_pool.f32"), self.recipe.seed, latent_pool::per_clip(latent[0], latent_size))?;
+        let mut pool = LatentPool::open(&self.folder.join("latent_pool.f32"), self.recipe.seed, self.recipe.trail, latent_pool::per_clip(latent[0], latent_size))?;
         let (mut total, mut count) = (0.0, 0);
         while self.state.denoise_step < self.recipe.denoise_steps {
             let start = Instant::now();
