@@ -31,6 +31,9 @@ struct Args {
     /// Stage-1 (VAE) steps; a resumed run keeps the larger of this and its recipe's.
     #[arg(long)]
     vae_steps: Option<usize>,
+    /// Stage-1b (decoder alone) steps; a run whose stage 2 has begun runs them before continuing.
+    #[arg(long)]
+    decoder_steps: Option<usize>,
     /// Stage-2 (text encoder + UNet) steps.
     #[arg(long)]
     denoise_steps: Option<usize>,
@@ -104,6 +107,9 @@ fn run(args: Args) -> Result<(), EngineError> {
     let r = &mut run.recipe;
     r.vae_steps = args.vae_steps.unwrap_or(r.vae_steps);
     r.denoise_steps = args.denoise_steps.unwrap_or(r.denoise_steps);
+    if let Some(steps) = args.decoder_steps {
+        r.set_decoder_steps(steps);
+    }
     r.clips_per_batch = args.clips_per_batch.unwrap_or(r.clips_per_batch);
     r.vae_batch_frames = args.vae_batch_frames.unwrap_or(r.vae_batch_frames);
     r.checkpoint_every = args.checkpoint_every.unwrap_or(r.checkpoint_every);

@@ -96,6 +96,16 @@ impl Default for Recipe {
 }
 
 impl Recipe {
+    /// Asks for `steps` of stage 1b; a recipe recorded before the stage existed takes the
+    /// current rate and object weight with it (its zeros would train nothing).
+    pub fn set_decoder_steps(&mut self, steps: usize) {
+        if self.decoder_lr == 0.0 {
+            let fresh = Self::default();
+            (self.decoder_lr, self.decoder_object_weight) = (fresh.decoder_lr, fresh.decoder_object_weight);
+        }
+        self.decoder_steps = steps;
+    }
+
     /// Changes the high-noise share of a run from denoiser step `step` on (the steps before keep
     /// the draws they had); the same share again changes nothing.
     pub fn set_high_noise_share(&mut self, share: f64, step: usize) -> Result<(), crate::EngineError> {
@@ -253,5 +263,19 @@ mod tests {
         let err = recipe.set_high_noise_share(1.5, 2600).unwrap_err().to_string();
         assert!(err.contains("1.5") && err.contains("between 0 and 1"), "{err}");
         assert_eq!(recipe.high_noise_since, 2300);
+    }
+
+    #[test]
+    fn older_recipes_gain_the_decoder_stage_only_when_asked() {
+        let mut recipe: Recipe = serde_json::from_str(r#"{"seed": 1, "trail": 3}"#).unwrap();
+        assert_eq!((recipe.decoder_steps, recipe.decoder_lr, recipe.trail), (0, 0.0, 3));
+        recipe.set_decoder_steps(300);
+        let fresh = Recipe::default();
+        assert_eq!((recipe.decoder_steps, recipe.decoder_lr, recipe.decoder_object_weight), (300, fresh.decoder_lr, fresh.decoder_object_weight));
+        recipe.decoder_lr = 1e-4;
+        recipe.set_decoder_steps(400);
+        assert_eq!((recipe.decoder_steps, recipe.decoder_lr), (400, 1e-4), "a recorded rate is kept");
+        let old: Recipe = serde_json::from_str(r#"{"seed": 1}"#).unwrap();
+        assert_eq!(old.trail, 0, "recipes recorded before trails drew none");
     }
 }
