@@ -12,8 +12,8 @@ use crate::vae::VaeDecoder;
 const OBJECT_DISTANCE: f32 = 0.1;
 
 /// Per-pixel loss weights `[count, 1, size, size]` for frames `[count, 3, size, size]` in
-/// [-1, 1]: `1 + object_weight` on object pixels (far from their row's median colour, as the
-/// clip analyser tells objects from backgrounds), 1 elsewhere.
+/// [-1, 1]: `1 + object_weight` on object pixels (far from their row's median colour in this
+/// frame; the clip analyser's background is a row median too, over all frames), 1 elsewhere.
 pub fn object_weights(pixels: &[f32], count: usize, size: usize, object_weight: f32) -> Vec<f32> {
     let plane = size * size;
     let mut weights = vec![1.0; count * plane];

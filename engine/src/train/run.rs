@@ -88,6 +88,13 @@ impl Run {
         self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
+    /// After a stage's `step` of `steps`: whether the run is out of time (save, then stop), and
+    /// whether to save (then, every `checkpoint_every` steps, and at the stage's last step).
+    fn checkpoint_due(&self, step: usize, steps: usize) -> (bool, bool) {
+        let stop = self.out_of_time();
+        (stop, stop || step % self.recipe.checkpoint_every == 0 || step == steps)
+    }
+
     fn model_dir(&self) -> ModelDir {
         ModelDir::new(&self.folder.join("model"))
     }
@@ -162,8 +169,8 @@ impl Run {
                 self.log("vae", self.state.vae_step, total / count as f64, recon / count as f64)?;
                 (total, recon, count) = (0.0, 0.0, 0);
             }
-            let stop = self.out_of_time();
-            if stop || self.state.vae_step % self.recipe.checkpoint_every == 0 || self.state.vae_step == self.recipe.vae_steps {
+            let (stop, save) = self.checkpoint_due(self.state.vae_step, self.recipe.vae_steps);
+            if save {
                 self.save_vae(&model, &keys, 1.0)?;
                 optimizer.save(&optimizer_file).map_err(|e| optimizer_error(&optimizer_file, e))?;
                 self.save_state()?;
@@ -210,8 +217,8 @@ impl Run {
                 self.log("decoder", self.state.decoder_step, total / count as f64, 0.0)?;
                 (total, count) = (0.0, 0);
             }
-            let stop = self.out_of_time();
-            if stop || self.state.decoder_step % self.recipe.checkpoint_every == 0 || self.state.decoder_step == self.recipe.decoder_steps {
+            let (stop, save) = self.checkpoint_due(self.state.decoder_step, self.recipe.decoder_steps);
+            if save {
                 self.save_vae(&model, &keys, scaling)?;
                 optimizer.save(&optimizer_file).map_err(|e| optimizer_error(&optimizer_file, e))?;
                 self.save_state()?;
@@ -303,8 +310,8 @@ impl Run {
                 self.log("denoise", self.state.denoise_step, total / count as f64, 0.0)?;
                 (total, count) = (0.0, 0);
             }
-            let stop = self.out_of_time();
-            if stop || self.state.denoise_step % self.recipe.checkpoint_every == 0 || self.state.denoise_step == self.recipe.denoise_steps {
+            let (stop, save) = self.checkpoint_due(self.state.denoise_step, self.recipe.denoise_steps);
+            if save {
                 dir.write_weights(TEXT_WEIGHTS, &named_tensors(&model.text_encoder, &text_keys)?, Dtype::F32)?;
                 dir.write_weights(UNET_WEIGHTS, &named_tensors(&model.unet, &unet_keys)?, Dtype::F32)?;
                 optimizer.save(&optimizer_file).map_err(|e| optimizer_error(&optimizer_file, e))?;
