@@ -12,6 +12,8 @@ pub mod config;
 pub mod dataset;
 pub mod error;
 pub mod freenoise;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod host_alloc;
 pub mod image;
 pub mod memory;
 pub mod nn;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use engine::pipeline::Pipeline;
 use engine::store::DirStore;
-use engine::train::{evaluate, export_f16, fork, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
+use engine::train::{evaluate, export_f16, fork, snapshot, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
 use engine::weights::parse_header;
 use engine::Backend;
 
@@ -110,6 +110,29 @@ fn trains_saves_resumes_and_exports() {
     let f32_size = std::fs::metadata(folder.join("model/text_encoder/model.safetensors")).unwrap().len();
     let f16_size = std::fs::metadata(exported.join("text_encoder/model.safetensors")).unwrap().len();
     assert!((f16_size as f64) < f32_size as f64 * 0.52, "f16 export is about half the size: {f16_size} vs {f32_size}");
+
+    // A snapshot (f16 model, state, recipe, losses) is a parent a later session forks from: the
+    // child trains from the snapshot's weights (to f16 precision) and keeps the history's link.
+    let snap = folder.join("snap");
+    snapshot(&folder, &snap).unwrap();
+    for kept in ["state.json", "recipe.json", "losses.csv", "model/unet/config.json"] {
+        assert!(snap.join(kept).exists(), "the snapshot keeps {kept}");
+    }
+    assert!(!snap.join("optimizer.bpk").exists() && !snap.join("latent_pool.f32").exists());
+    let from_snap = folder.join("from-snap");
+    assert_eq!(fork(&snap, &from_snap).unwrap().parent.map(|p| p.denoise_step), Some(2));
+    let mut run = open(&from_snap, [1, 1, 1]);
+    run.recipe.denoise_lr = 0.0;
+    run.train().unwrap();
+    let (parent, child) = (tensors(&folder.join(UNET)), tensors(&from_snap.join(UNET)));
+    assert_eq!(parent.keys().collect::<Vec<_>>(), child.keys().collect::<Vec<_>>());
+    let floats = |b: &[u8]| b.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f32>>();
+    for (name, bytes) in parent.iter().filter(|(n, _)| !n.ends_with("pos_embed.pe")) {
+        let (p, c) = (floats(bytes), floats(&child[name]));
+        assert!(p.iter().zip(&c).all(|(a, b)| (a - b).abs() <= 1e-3 * a.abs().max(1e-2)), "{name}: the child starts from the snapshot");
+    }
+    let empty = snapshot(&folder.join("none"), &folder.join("snap2")).unwrap_err().to_string();
+    assert!(empty.contains("nothing to snapshot"), "{empty}");
 
     // An evaluation scores the run's model at its step and keeps the figures beside it.
     let scored = evaluate(&folder, 1, false).unwrap();

@@ -182,6 +182,7 @@ struct GenerateArgs {
 }
 
 fn main() -> ExitCode {
+    engine::host_alloc::keep_freed_memory();
     let result = match Cli::parse().command {
         Command::Generate(args) => generate(args),
         Command::Analyse(args) => analyse(args),

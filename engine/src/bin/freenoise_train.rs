@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use engine::burn::prelude::Device;
-use engine::train::{evaluate, export_f16, fork, write_card, Recipe, Run};
+use engine::train::{evaluate, export_f16, fork, snapshot, write_card, Recipe, Run};
 use engine::EngineError;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -70,9 +70,14 @@ struct Args {
     /// card (README.md: data, recipe, time, losses, the last evaluation's figures).
     #[arg(long)]
     export: Option<PathBuf>,
+    /// Instead of training: write what a later `--start-from` needs (f16 model, state, recipe,
+    /// losses, last evaluation) to this folder, to commit so the run outlives this machine.
+    #[arg(long, value_name = "FOLDER")]
+    snapshot: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
+    engine::host_alloc::keep_freed_memory();
     let args = Args::parse();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,6 +96,9 @@ fn run(args: Args) -> Result<(), EngineError> {
     if let Some(target) = &args.export {
         export_f16(&args.run.join("model"), target)?;
         return write_card(&args.run, target);
+    }
+    if let Some(target) = &args.snapshot {
+        return snapshot(&args.run, target);
     }
     let device = match args.device {
         DeviceArg::Cpu => Device::flex(),

@@ -31,8 +31,19 @@ const COPIED: [&str; 8] = [
     "recipe.json",
 ];
 
-/// Copies `source` (a run's `model/` folder) to `target` with f16 weights.
+/// Copies `source` (a run's `model/` folder) to `target` with f16 weights, lengthening the
+/// position tables for the page.
 pub fn export_f16(source: &Path, target: &Path) -> Result<(), EngineError> {
+    write_f16(source, target, true)
+}
+
+/// The same copy with the run's own position tables, which its trainer can load again
+/// (`snapshot`).
+pub(super) fn copy_f16(source: &Path, target: &Path) -> Result<(), EngineError> {
+    write_f16(source, target, false)
+}
+
+fn write_f16(source: &Path, target: &Path, lengthen: bool) -> Result<(), EngineError> {
     let (from, to) = (ModelDir::new(source), ModelDir::new(target));
     for file in COPIED {
         let path = source.join(file);
@@ -42,7 +53,9 @@ pub fn export_f16(source: &Path, target: &Path) -> Result<(), EngineError> {
     }
     let mut config: Value = serde_json::from_str(&from.read_text(UNET_CONFIG)?)
         .map_err(|e| EngineError::Request(format!("{}: {e}", source.join(UNET_CONFIG).display())))?;
-    config["motion_max_seq_length"] = SHIPPED_POSITIONS.into();
+    if lengthen {
+        config["motion_max_seq_length"] = SHIPPED_POSITIONS.into();
+    }
     to.write(UNET_CONFIG, serde_json::to_string_pretty(&config).expect("JSON values serialise").as_bytes())?;
     for file in [VAE_WEIGHTS, UNET_WEIGHTS, TEXT_WEIGHTS] {
         let path = from.root.join(file);
@@ -53,7 +66,7 @@ pub fn export_f16(source: &Path, target: &Path) -> Result<(), EngineError> {
             .tensors
             .into_iter()
             .map(|(key, info)| NamedTensor { key, shape: info.shape, values: to_f32(&bytes[info.start as usize..info.end as usize], info.dtype) })
-            .map(lengthen_positions)
+            .map(|tensor| if lengthen { lengthen_positions(tensor) } else { tensor })
             .collect();
         to.write_weights(file, &tensors, Dtype::F16)?;
     }

@@ -13,6 +13,7 @@ mod model_dir;
 mod parts;
 mod recipe;
 mod run;
+mod snapshot;
 mod vae_stage;
 
 pub use card::write_card;
@@ -22,3 +23,4 @@ pub use fork::{fork, Parent};
 pub use model_dir::ModelDir;
 pub use recipe::Recipe;
 pub use run::{Run, State};
+pub use snapshot::snapshot;

@@ -72,7 +72,9 @@ impl Default for Recipe {
             vae_batch_frames: 32,
             vae_lr: 1e-3,
             kl_weight: 1e-4,
-            decoder_steps: 1000,
+            // The colour round trip levelled off by 250–300 steps (46–47 of 56 held-out clips;
+            // 600 gave 46), and each step costs ~4 s on the CPU (`train/README.md`, stop 14).
+            decoder_steps: 300,
             decoder_lr: 5e-4,
             decoder_object_weight: 9.0,
             denoise_steps: 30_000,
@@ -146,11 +148,15 @@ pub fn vae_config(scaling_factor: f32) -> Value {
     })
 }
 
-/// `unet/config.json`: a small `UNetMotionModel` with three levels (16×16 latents: 32 channels,
-/// motion modules only; 8×8 and 4×4: 64 channels with cross-attention), motion modules
-/// everywhere and a 32-frame position table so FreeNoise's 16-frame windows fit. The full-size
-/// level is narrow and attention-free because on a CPU it would cost most of a step: this
-/// shape does about a sixth of the FLOPs of the first recipe's two-level 64/128 UNet.
+/// `unet/config.json`: a small `UNetMotionModel` with three levels (16×16 latents at 32
+/// channels, 8×8 and 4×4 at 64), cross-attention and motion modules at every level, and a
+/// 32-frame position table so FreeNoise's 16-frame windows fit. Recipes up to v4 left the 16×16
+/// level attention-free to save CPU time; their runs learnt colour but never direction
+/// (`train/README.md`, stops 13–14), and since v4 the data shows direction as a trail beside
+/// the object, a pattern one or two latent pixels wide that only the full-size level resolves.
+/// So the caption reaches that level too (recipe v5), with one attention head there: its
+/// 16 × 256 × 256 attention scores per clip cost a step more than all its matrix products, and
+/// four heads of 8 channels took a step from ~4 s to ~9 s on this CPU.
 pub fn unet_config() -> Value {
     json!({
         "_class_name": "UNetMotionModel",
@@ -158,8 +164,8 @@ pub fn unet_config() -> Value {
         "act_fn": "silu",
         "block_out_channels": [32, 64, 64],
         "cross_attention_dim": 64,
-        "down_block_types": ["DownBlockMotion", "CrossAttnDownBlockMotion", "CrossAttnDownBlockMotion"],
-        "up_block_types": ["CrossAttnUpBlockMotion", "CrossAttnUpBlockMotion", "UpBlockMotion"],
+        "down_block_types": ["CrossAttnDownBlockMotion", "CrossAttnDownBlockMotion", "CrossAttnDownBlockMotion"],
+        "up_block_types": ["CrossAttnUpBlockMotion", "CrossAttnUpBlockMotion", "CrossAttnUpBlockMotion"],
         "downsample_padding": 1,
         "in_channels": 4,
         "out_channels": 4,
@@ -170,7 +176,7 @@ pub fn unet_config() -> Value {
         "motion_num_attention_heads": 4,
         "norm_eps": 1e-05,
         "norm_num_groups": 8,
-        "num_attention_heads": 4,
+        "num_attention_heads": [1, 4, 4],
         "sample_size": 16,
         "temporal_transformer_layers_per_block": 1,
         "temporal_transformer_layers_per_mid_block": 1,
