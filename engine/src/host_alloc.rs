@@ -4,9 +4,9 @@
 //! inputs. glibc serves a buffer above its mmap threshold (128 KiB at first, raised as freed
 //! blocks show up, to 32 MiB at most) with its own `mmap` and unmaps it on free, and trims the
 //! heap top as it shrinks, so each op faults its output's pages in again, zeroed by the kernel.
-//! Measured on a demo-model training step (`train/README.md`, stop 15): 15 s of 54 s were
-//! spent in the kernel; with the threshold fixed at its maximum and the heap never trimmed,
-//! 3 s, and the step was 1.32× faster, with identical losses. The cost is memory the process
+//! Measured on six demo-model training steps (`docs/benchmarks.md`, Allocator): 15.0 s of
+//! 42.9 s were spent in the kernel; with the threshold fixed at its maximum and the heap never
+//! trimmed, 5.3 s of 33.2 s, a step 1.33× faster, with identical losses. The cost is memory the process
 //! keeps after a peak, which a training run or a generation reuses at its next step anyway.
 
 /// Sets glibc's mmap threshold to its maximum and stops heap trimming; true when glibc took
