@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use engine::pipeline::Pipeline;
 use engine::store::DirStore;
 use engine::train::{evaluate, export_f16, fork, snapshot, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
-use engine::weights::parse_header;
+use engine::weights::{parse_header, to_f32, Dtype};
 use engine::Backend;
 
 fn tokenizer() -> PathBuf {
@@ -114,7 +114,10 @@ fn trains_saves_resumes_and_exports() {
     // A snapshot (f16 model, state, recipe, losses) is a parent a later session forks from: the
     // child trains from the snapshot's weights (to f16 precision) and keeps the history's link.
     let snap = folder.join("snap");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::write(snap.join(EVALUATION_FILE), "stale").unwrap();
     snapshot(&folder, &snap).unwrap();
+    assert!(!snap.join(EVALUATION_FILE).exists(), "an older snapshot's evaluation does not outlive it (the run has none yet)");
     for kept in ["state.json", "recipe.json", "losses.csv", "model/unet/config.json"] {
         assert!(snap.join(kept).exists(), "the snapshot keeps {kept}");
     }
@@ -126,9 +129,8 @@ fn trains_saves_resumes_and_exports() {
     run.train().unwrap();
     let (parent, child) = (tensors(&folder.join(UNET)), tensors(&from_snap.join(UNET)));
     assert_eq!(parent.keys().collect::<Vec<_>>(), child.keys().collect::<Vec<_>>());
-    let floats = |b: &[u8]| b.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f32>>();
     for (name, bytes) in parent.iter().filter(|(n, _)| !n.ends_with("pos_embed.pe")) {
-        let (p, c) = (floats(bytes), floats(&child[name]));
+        let (p, c) = (to_f32(bytes, Dtype::F32), to_f32(&child[name], Dtype::F32));
         assert!(p.iter().zip(&c).all(|(a, b)| (a - b).abs() <= 1e-3 * a.abs().max(1e-2)), "{name}: the child starts from the snapshot");
     }
     let empty = snapshot(&folder.join("none"), &folder.join("snap2")).unwrap_err().to_string();

@@ -20,7 +20,8 @@ use crate::EngineError;
 /// Run files a snapshot keeps beside `model/`; `evaluation.json` only when the run has one.
 const KEPT: [&str; 4] = ["state.json", "recipe.json", "losses.csv", EVALUATION_FILE];
 
-/// Writes `run`'s snapshot into `target` (created or replaced file by file).
+/// Writes `run`'s snapshot into `target` (created, or replaced file by file; a kept file the
+/// run does not have, such as an older evaluation, is removed so nothing stale stays beside it).
 pub fn snapshot(run: &Path, target: &Path) -> Result<(), EngineError> {
     for required in ["state.json", "model"] {
         if !run.join(required).exists() {
@@ -29,10 +30,11 @@ pub fn snapshot(run: &Path, target: &Path) -> Result<(), EngineError> {
     }
     copy_f16(&run.join("model"), &target.join("model"))?;
     for file in KEPT {
-        let from = run.join(file);
+        let (from, to) = (run.join(file), target.join(file));
         if from.exists() {
-            let to = target.join(file);
             fs::copy(&from, &to).map_err(|e| io(&to, e))?;
+        } else if to.exists() {
+            fs::remove_file(&to).map_err(|e| io(&to, e))?;
         }
     }
     Ok(())
