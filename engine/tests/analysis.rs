@@ -48,9 +48,25 @@ fn still_and_reversing_objects_are_told_apart() {
 fn training_split_never_shows_a_held_out_combination() {
     let mut rng = SplitMix64::new(9);
     for _ in 0..2000 {
-        let spec = ClipSpec::sample(&mut rng, engine::dataset::Split::Train);
+        let spec = ClipSpec::sample(&mut rng, engine::dataset::Split::Train, None);
         for o in &spec.objects {
             assert!(!engine::dataset::vocab::held_out(o.colour, o.shape, o.motion), "{}", spec.caption());
         }
     }
+}
+
+#[test]
+fn a_motion_filter_draws_only_the_listed_motions() {
+    let mut rng = SplitMix64::new(5);
+    let listed = [0, 3];
+    let mut seen = [false; 2];
+    for _ in 0..500 {
+        let spec = ClipSpec::sample(&mut rng, engine::dataset::Split::Train, Some(&listed));
+        for o in &spec.objects {
+            let at = listed.iter().position(|&m| m == o.motion);
+            assert!(at.is_some(), "{} has motion {}", spec.caption(), o.motion);
+            seen[at.unwrap()] = true;
+        }
+    }
+    assert_eq!(seen, [true, true], "both listed motions are drawn");
 }

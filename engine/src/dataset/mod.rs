@@ -118,8 +118,9 @@ impl Object {
 
 impl ClipSpec {
     /// A random clip of `split`: one object, or (one time in five, training only) two of
-    /// different colours.
-    pub fn sample(rng: &mut SplitMix64, split: Split) -> Self {
+    /// different colours; with `motions`, only those [`MOTIONS`] (indices) are drawn. The
+    /// random stream without a filter is the one every earlier run's clip pool was drawn from.
+    pub fn sample(rng: &mut SplitMix64, split: Split, motions: Option<&[usize]>) -> Self {
         let count = if split == Split::Train && rng.next_f64() < 0.2 { 2 } else { 1 };
         let mut objects: Vec<Object> = Vec::new();
         while objects.len() < count {
@@ -128,7 +129,8 @@ impl ClipSpec {
                 Split::Train => !held_out(c, s, m),
                 Split::HeldOut => held_out(c, s, m),
             };
-            if wanted && drawable(SHAPES[s], MOTIONS[m]) && objects.iter().all(|o| o.colour != c) {
+            let allowed = motions.is_none_or(|list| list.contains(&m));
+            if wanted && allowed && drawable(SHAPES[s], MOTIONS[m]) && objects.iter().all(|o| o.colour != c) {
                 objects.push(Object::place(c, s, m, rng));
             }
         }

@@ -9,7 +9,7 @@ pub fn frames(rng: &mut SplitMix64, count: usize, trail: usize) -> Vec<f32> {
     let seeds: Vec<u64> = (0..count).map(|_| rng.next_u64()).collect();
     parallel(&seeds, |seed| {
         let mut rng = SplitMix64::new(seed);
-        let spec = ClipSpec { trail, ..ClipSpec::sample(&mut rng, Split::Train) };
+        let spec = ClipSpec { trail, ..ClipSpec::sample(&mut rng, Split::Train, None) };
         let f = (rng.next_u64() % FRAMES as u64) as usize;
         spec.render_frame(f).into_iter().map(|v| v * 2.0 - 1.0).collect::<Vec<f32>>()
     })

@@ -96,6 +96,10 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     if recipe.trail > 0 {
         let _ = writeln!(w, "Moving objects leave a fading trail of {} ghosts, so each frame shows which way they go.", recipe.trail);
     }
+    if let Some(motions) = &recipe.focus_motions {
+        let words: Vec<String> = motions.iter().filter_map(|&m| MOTIONS.get(m)).map(|m| m.words()).collect();
+        let _ = writeln!(w, "**A diagnostic model, not the demo model:** its last training stage drew only the motions {}, and its evaluation asks only for them.", words.join(", "));
+    }
     let _ = writeln!(w, "{held} of the {} colour × shape × motion combinations never appear in training; the", combinations.len());
     let _ = writeln!(w, "evaluation prompts ({} of them) are the held-out straight-line motions.\n", held_out_prompts().len());
     let _ = writeln!(w, "## Recipe\n");
@@ -208,6 +212,14 @@ mod tests {
         assert!(card.find("Stage `vae`") < card.find("Stage `denoise`"), "stages in training order");
         let unevaluated = card_without_evaluation();
         assert!(unevaluated.contains("Not evaluated yet"));
+        assert!(!card.contains("diagnostic"), "the demo recipe draws every motion");
+    }
+
+    #[test]
+    fn a_focused_run_is_called_a_diagnostic() {
+        let recipe = Recipe { focus_motions: Some(vec![0, 3]), ..Recipe::default() };
+        let card = card(&recipe, &state(), &stages(CSV, &state()).unwrap(), None);
+        assert!(card.contains("A diagnostic model, not the demo model:** its last training stage drew only the motions moving left, moving down"), "{card}");
     }
 
     /// A forked run whose decoder stage ran between stretches of stage 2: each stage gets the

@@ -8,7 +8,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::model_dir::ModelDir;
-use super::run::State;
+use super::recipe::Recipe;
+use super::run::{json, State};
 use crate::dataset::held_out_prompts;
 use crate::pipeline::Pipeline;
 use crate::semantics::{self, Share};
@@ -30,13 +31,16 @@ pub struct Evaluation {
     pub turns: Option<Share>,
 }
 
-/// Scores the run's model on the first `count` held-out prompts (and the long-clip checks when
+/// Scores the run's model on the first `count` held-out prompts (of the recipe's focus motions,
+/// if it has them; and the long-clip checks when
 /// `long`), printing each clip's reading, and writes `evaluation.json` into the run folder.
 pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, EngineError> {
     // Read first: a bad state file should not surface only after minutes of sampling.
     let step = State::read(run)?.denoise_step;
+    let dir = ModelDir::new(run);
+    let focus = if dir.has("recipe.json") { json::<Recipe>(&dir.read_text("recipe.json")?, "recipe.json")?.focus_motions } else { None };
     let pipeline = Pipeline::load(&DirStore::new(run.join("model"))?, None, &Backend::cpu_device())?;
-    let prompts: Vec<_> = held_out_prompts().into_iter().take(count).collect();
+    let prompts: Vec<_> = held_out_prompts().into_iter().filter(|p| focus.as_ref().is_none_or(|m| m.contains(&p.motion))).take(count).collect();
     let log = &mut |line: String| println!("{line}");
     let (colour, direction) = semantics::held_out(&pipeline, &prompts, log)?;
     let mut evaluation = Evaluation { step, colour, direction, free_noise: None, plain: None, turns: None };
@@ -46,7 +50,7 @@ pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, Engi
         evaluation.turns = Some(semantics::keyframe_turns(&pipeline, semantics::TURN_TRIES, log)?);
     }
     let json = serde_json::to_string_pretty(&evaluation).expect("JSON values serialise");
-    ModelDir::new(run).write(EVALUATION_FILE, json.as_bytes())?;
+    dir.write(EVALUATION_FILE, json.as_bytes())?;
     Ok(evaluation)
 }
 

@@ -25,6 +25,8 @@ pub struct LatentPool {
     seed: u64,
     /// Ghosts in each object's trail (the recipe's).
     trail: usize,
+    /// The recipe's `focus_motions`: the only motions drawn, when set.
+    motions: Option<Vec<usize>>,
     /// Latent values per clip: `C·FRAMES·h·w`.
     per_clip: usize,
     latents: Vec<f32>,
@@ -34,7 +36,7 @@ pub struct LatentPool {
 impl LatentPool {
     /// Reads the whole clips in `path` (a torn last clip, from a run stopped mid-write, is dropped
     /// and rewritten).
-    pub fn open(path: &Path, seed: u64, trail: usize, per_clip: usize) -> Result<Self, EngineError> {
+    pub fn open(path: &Path, seed: u64, trail: usize, motions: Option<Vec<usize>>, per_clip: usize) -> Result<Self, EngineError> {
         let bytes = if path.exists() { fs::read(path).map_err(|e| io(path, e))? } else { Vec::new() };
         let whole = bytes.len() / (per_clip * 4) * per_clip * 4;
         if whole != bytes.len() {
@@ -42,10 +44,10 @@ impl LatentPool {
         }
         let latents: Vec<f32> = bytes[..whole].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let count = latents.len() / per_clip;
-        let captions: Vec<String> = (0..count).map(|i| spec(seed, trail, i).caption()).collect();
+        let captions: Vec<String> = (0..count).map(|i| spec(seed, trail, motions.as_deref(), i).caption()).collect();
         let captions_path = path.with_extension("txt");
         fs::write(&captions_path, captions.iter().map(|c| format!("{c}\n")).collect::<String>()).map_err(|e| io(&captions_path, e))?;
-        Ok(Self { path: path.to_path_buf(), captions_path, seed, trail, per_clip, latents, captions })
+        Ok(Self { path: path.to_path_buf(), captions_path, seed, trail, motions, per_clip, latents, captions })
     }
 
     fn len(&self) -> usize {
@@ -58,7 +60,7 @@ impl LatentPool {
         if count <= self.len() {
             return Ok(());
         }
-        let new: Vec<ClipSpec> = (self.len()..count).map(|i| spec(self.seed, self.trail, i)).collect();
+        let new: Vec<ClipSpec> = (self.len()..count).map(|i| spec(self.seed, self.trail, self.motions.as_deref(), i)).collect();
         let pixels: Vec<f32> = new.iter().flat_map(|s| s.render()).map(|v| v * 2.0 - 1.0).collect();
         let latents = encode(pixels, new.len())?;
         if latents.len() != new.len() * self.per_clip {
@@ -82,8 +84,8 @@ impl LatentPool {
 }
 
 /// Clip `i` of the pool, from its own seed.
-fn spec(seed: u64, trail: usize, i: usize) -> ClipSpec {
-    ClipSpec { trail, ..ClipSpec::sample(&mut stage_rng(seed, 4, i), Split::Train) }
+fn spec(seed: u64, trail: usize, motions: Option<&[usize]>, i: usize) -> ClipSpec {
+    ClipSpec { trail, ..ClipSpec::sample(&mut stage_rng(seed, 4, i), Split::Train, motions) }
 }
 
 /// Latent values per clip of `FRAMES` frames, for a VAE with `channels` latent channels and
@@ -110,7 +112,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("freenoise-pool-test-{}.f32", std::process::id()));
         let _ = fs::remove_file(&path);
         let per_clip = 6;
-        let mut pool = LatentPool::open(&path, 7, TRAIL, per_clip).unwrap();
+        let mut pool = LatentPool::open(&path, 7, TRAIL, None, per_clip).unwrap();
         pool.fill_to(3, encode(per_clip)).unwrap();
         pool.fill_to(2, encode(per_clip)).unwrap(); // already there: nothing encoded
         assert_eq!(pool.len(), 3);
@@ -120,7 +122,7 @@ mod tests {
         // A run stopped mid-write leaves part of a clip: reopening keeps the whole ones.
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(&[0u8; 10]).unwrap();
-        let mut reopened = LatentPool::open(&path, 7, TRAIL, per_clip).unwrap();
+        let mut reopened = LatentPool::open(&path, 7, TRAIL, None, per_clip).unwrap();
         assert_eq!(reopened.len(), 3);
         for (i, (latents, caption)) in first.iter().enumerate() {
             assert_eq!((reopened.clip(i).0, reopened.clip(i).1), (latents.as_slice(), caption.as_str()));
@@ -131,12 +133,12 @@ mod tests {
         reopened.fill_to(4, encode(per_clip)).unwrap();
         assert_eq!(listed(&reopened).len(), 4);
         assert_eq!(listed(&reopened)[3], reopened.clip(3).1);
-        let mut fresh = LatentPool::open(&std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id())), 7, TRAIL, per_clip).unwrap();
+        let mut fresh = LatentPool::open(&std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id())), 7, TRAIL, None, per_clip).unwrap();
         fresh.fill_to(4, encode(per_clip)).unwrap();
         assert_eq!(reopened.clip(3), fresh.clip(3));
         assert_eq!(fs::metadata(&path).unwrap().len(), 4 * per_clip as u64 * 4);
 
-        let bad = LatentPool::open(&path, 7, TRAIL, per_clip).unwrap().fill_to(5, |_, _| Ok(vec![0.0; 2]));
+        let bad = LatentPool::open(&path, 7, TRAIL, None, per_clip).unwrap().fill_to(5, |_, _| Ok(vec![0.0; 2]));
         assert!(bad.unwrap_err().to_string().contains("latent values"));
         for file in [path.clone(), path.with_extension("txt")] {
             fs::remove_file(file).unwrap();

@@ -60,6 +60,13 @@ pub struct Recipe {
     /// way its object goes (why: `crate::dataset`). Recipes recorded before trails drew none.
     #[serde(default)]
     pub trail: usize,
+    /// When set, stage 2 draws only these motions (indices into
+    /// [`crate::dataset::vocab::MOTIONS`]) and `--evaluate` asks only for them: a diagnostic
+    /// fork that asks whether the UNet can learn the direction words at all when they are most
+    /// of what a caption says (`train/README.md`, stop 16). A model trained so is not the demo
+    /// model; the card says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus_motions: Option<Vec<usize>>,
     pub log_every: usize,
     pub checkpoint_every: usize,
 }
@@ -91,6 +98,7 @@ impl Default for Recipe {
             high_noise_share: 0.4,
             high_noise_since: 0,
             trail: crate::dataset::TRAIL,
+            focus_motions: None,
             log_every: 20,
             checkpoint_every: 200,
         }

@@ -278,7 +278,7 @@ impl Run {
         let vae = parts::vae_config(scaling);
         let latent_size = SIZE / vae.scale_factor();
         let latent = [vae.latent_channels, FRAMES, latent_size, latent_size];
-        let mut pool = LatentPool::open(&self.folder.join("latent_pool.f32"), self.recipe.seed, self.recipe.trail, latent_pool::per_clip(latent[0], latent_size))?;
+        let mut pool = LatentPool::open(&self.folder.join("latent_pool.f32"), self.recipe.seed, self.recipe.trail, self.recipe.focus_motions.clone(), latent_pool::per_clip(latent[0], latent_size))?;
         let (mut total, mut count) = (0.0, 0);
         while self.state.denoise_step < self.recipe.denoise_steps {
             let start = Instant::now();
