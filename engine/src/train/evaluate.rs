@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::model_dir::ModelDir;
 use super::recipe::Recipe;
 use super::run::{json, State};
-use crate::dataset::held_out_prompts;
+use crate::dataset::{held_out_prompts, EvalPrompt};
 use crate::pipeline::Pipeline;
 use crate::semantics::{self, Share};
 use crate::store::DirStore;
@@ -40,7 +40,7 @@ pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, Engi
     let dir = ModelDir::new(run);
     let focus = if dir.has("recipe.json") { json::<Recipe>(&dir.read_text("recipe.json")?, "recipe.json")?.focus_motions } else { None };
     let pipeline = Pipeline::load(&DirStore::new(run.join("model"))?, None, &Backend::cpu_device())?;
-    let prompts: Vec<_> = held_out_prompts().into_iter().filter(|p| focus.as_ref().is_none_or(|m| m.contains(&p.motion))).take(count).collect();
+    let prompts = prompts(focus.as_deref(), count);
     let log = &mut |line: String| println!("{line}");
     let (colour, direction) = semantics::held_out(&pipeline, &prompts, log)?;
     let mut evaluation = Evaluation { step, colour, direction, free_noise: None, plain: None, turns: None };
@@ -54,6 +54,11 @@ pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, Engi
     Ok(evaluation)
 }
 
+/// The first `count` held-out prompts whose motion is one of `focus` (all, without one).
+fn prompts(focus: Option<&[usize]>, count: usize) -> Vec<EvalPrompt> {
+    held_out_prompts().into_iter().filter(|p| focus.is_none_or(|m| m.contains(&p.motion))).take(count).collect()
+}
+
 impl std::fmt::Display for Evaluation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "step {}: held-out prompts, 16 frames: colour {}, direction {}", self.step, self.colour, self.direction)?;
@@ -61,5 +66,20 @@ impl std::fmt::Display for Evaluation {
             write!(f, "; 64 frames coherent: FreeNoise {with}, plain sampling {without}; turns at the keyframe: {turns}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_focus_keeps_only_its_motions_and_the_count_caps() {
+        let all = prompts(None, usize::MAX);
+        assert_eq!(all, held_out_prompts());
+        let cardinal = prompts(Some(&[0, 1, 2, 3]), usize::MAX);
+        assert!(!cardinal.is_empty() && cardinal.len() < all.len(), "{} of {}", cardinal.len(), all.len());
+        assert!(cardinal.iter().all(|p| p.motion < 4));
+        assert_eq!(prompts(Some(&[0, 1, 2, 3]), 3), cardinal[..3]);
     }
 }
