@@ -106,6 +106,18 @@ impl Default for Recipe {
 }
 
 impl Recipe {
+    /// A focus must name at least one motion, each an index into the motion table: an empty
+    /// or unknown list would leave the clip sampler nothing to draw, forever.
+    pub fn check_focus(&self) -> Result<(), crate::EngineError> {
+        let count = crate::dataset::vocab::MOTIONS.len();
+        match &self.focus_motions {
+            Some(list) if list.is_empty() || list.iter().any(|&m| m >= count) => Err(crate::EngineError::Request(format!(
+                "recipe.json: focus_motions {list:?} must list at least one motion, each an index below {count}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Asks for `steps` of stage 1b; a recipe recorded before the stage existed takes the
     /// current rate and object weight with it (its zeros would train nothing).
     pub fn set_decoder_steps(&mut self, steps: usize) {
@@ -291,5 +303,15 @@ mod tests {
         assert_eq!((recipe.decoder_steps, recipe.decoder_lr), (400, 1e-4), "a recorded rate is kept");
         let old: Recipe = serde_json::from_str(r#"{"seed": 1}"#).unwrap();
         assert_eq!(old.trail, 0, "recipes recorded before trails drew none");
+    }
+
+    #[test]
+    fn a_focus_must_name_known_motions() {
+        assert!(Recipe::default().check_focus().is_ok());
+        assert!(Recipe { focus_motions: Some(vec![0, 11]), ..Recipe::default() }.check_focus().is_ok());
+        for bad in [vec![], vec![0, 12]] {
+            let err = Recipe { focus_motions: Some(bad), ..Recipe::default() }.check_focus().unwrap_err().to_string();
+            assert!(err.contains("focus_motions") && err.contains("below 12"), "{err}");
+        }
     }
 }

@@ -77,6 +77,7 @@ impl Run {
         std::fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
         let dir = ModelDir::new(folder);
         let recipe = if dir.has("recipe.json") { json(&dir.read_text("recipe.json")?, "recipe.json")? } else { recipe };
+        recipe.check_focus()?;
         // Read even without a recipe: a folder seeded with another run's finished stage 1
         // (its VAE and state) goes straight to stage 2.
         let state = State::read(folder)?;
