@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model_dir::ModelDir;
 use super::recipe::Recipe;
-use super::run::{json, State};
+use super::run::State;
 use crate::dataset::{held_out_prompts, EvalPrompt};
 use crate::pipeline::Pipeline;
 use crate::semantics::{self, Share};
@@ -38,7 +38,7 @@ pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, Engi
     // Read first: a bad state file should not surface only after minutes of sampling.
     let step = State::read(run)?.denoise_step;
     let dir = ModelDir::new(run);
-    let focus = if dir.has("recipe.json") { json::<Recipe>(&dir.read_text("recipe.json")?, "recipe.json")?.focus_motions } else { None };
+    let focus = Recipe::recorded(&dir)?.and_then(|r| r.focus_motions);
     let pipeline = Pipeline::load(&DirStore::new(run.join("model"))?, None, &Backend::cpu_device())?;
     let prompts = prompts(focus.as_deref(), count);
     let log = &mut |line: String| println!("{line}");

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::model_dir::ModelDir;
 use crate::schedulers::Prediction;
 
 /// Hyper-parameters of both stages. A saved recipe lacking a newer field takes its default.
@@ -106,6 +107,14 @@ impl Default for Recipe {
 }
 
 impl Recipe {
+    /// The recipe a run folder recorded (`recipe.json`), if it has one.
+    pub(super) fn recorded(dir: &ModelDir) -> Result<Option<Self>, crate::EngineError> {
+        if !dir.has("recipe.json") {
+            return Ok(None);
+        }
+        super::run::json(&dir.read_text("recipe.json")?, "recipe.json").map(Some)
+    }
+
     /// A focus must name at least one motion, each an index into the motion table: an empty
     /// or unknown list would leave the clip sampler nothing to draw, forever.
     pub fn check_focus(&self) -> Result<(), crate::EngineError> {

@@ -76,7 +76,7 @@ impl Run {
     pub fn open(folder: &Path, recipe: Recipe, tokenizer: &Path, device: Device) -> Result<Self, EngineError> {
         std::fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
         let dir = ModelDir::new(folder);
-        let recipe = if dir.has("recipe.json") { json(&dir.read_text("recipe.json")?, "recipe.json")? } else { recipe };
+        let recipe = Recipe::recorded(&dir)?.unwrap_or(recipe);
         recipe.check_focus()?;
         // Read even without a recipe: a folder seeded with another run's finished stage 1
         // (its VAE and state) goes straight to stage 2.
