@@ -317,17 +317,25 @@ async fn shape_of(source: &ModelSource) -> Result<Rc<ModelShape>, String> {
     if let Some(shape) = SHAPES.with(|s| s.borrow().iter().find(|(k, _)| k == source).map(|(_, v)| v.clone())) {
         return Ok(shape);
     }
-    let loaded = LOADED.with(|l| l.borrow().as_ref().filter(|(k, _)| k == source).map(|(_, p)| p.shape()));
-    let shape = match (loaded, source) {
+    let loaded = || LOADED.with(|l| l.borrow().as_ref().filter(|(k, _)| k == source).map(|(_, p)| p.shape()));
+    let shape = match (loaded(), source) {
         (Some(shape), _) => shape,
         (None, ModelSource::Bundled { url }) => ModelShape::read(&fetch_bundled(url, false).await?, None).map_err(|e| e.to_string())?,
         (None, ModelSource::Hub(model)) => {
             let _lock = StorageLock::acquire().await;
-            let Some(stores) = download::stored(model).await? else {
-                return Err("known once the model is downloaded (Generate fetches it)".into());
-            };
-            let (pipeline, adapter) = download::as_stores(model, stores);
-            ModelShape::read(pipeline.as_ref(), adapter.as_deref()).map_err(|e| e.to_string())?
+            // A Generate may have downloaded and loaded this model while this waited for the
+            // lock: take the loaded shape then, rather than open every stored file again in the
+            // middle of that generation (open files cannot be replaced or removed meanwhile).
+            match loaded() {
+                Some(shape) => shape,
+                None => {
+                    let Some(stores) = download::stored(model).await? else {
+                        return Err("known once the model is downloaded (Generate fetches it)".into());
+                    };
+                    let (pipeline, adapter) = download::as_stores(model, stores);
+                    ModelShape::read(pipeline.as_ref(), adapter.as_deref()).map_err(|e| e.to_string())?
+                }
+            }
         }
     };
     let shape = Rc::new(shape);
