@@ -5,13 +5,16 @@
 //! Colour × shape × motion combinations for which [`vocab::held_out`] is true never appear in
 //! the training split; the evaluation prompts are drawn from them.
 //!
-//! Moving objects leave a fading trail ([`TRAIL`] ghosts of where they were), so a single frame
-//! shows which way an object goes. Why: without it the direction of motion is only in the order
-//! of the frames, and the demo UNet (convolutions with no absolute positions, temporal
-//! attention at one place at a time) learnt colour, shape and smooth motion but ignored the
-//! caption's direction: its clean-clip estimate at t = 999 was the same for "left", "right",
-//! "up" and "down" after 3,600 steps, where the data's own means differ by 20% (`train/README.md`).
-//! A trail turns the word into a local pattern beside the object, learnt like a colour.
+//! Moving objects leave a trail (ghosts of where they were), so a single frame shows which way
+//! an object goes. Why: without it the direction of motion is only in the order of the frames,
+//! and the demo UNet (convolutions with no absolute positions, temporal attention at one place
+//! at a time) learnt colour, shape and smooth motion but ignored the caption's direction: its
+//! clean-clip estimate at t = 999 was the same for "left", "right", "up" and "down" after 3,600
+//! steps, where the data's own means differ by 20% (`train/README.md`). A trail turns the word
+//! into a local pattern beside the object, learnt like a colour. The first trail
+//! ([`TrailStyle::Fading`]) hid mostly behind its object, and 3,650 steps did not learn it;
+//! the current one ([`TRAIL`], a [`TrailStyle::Comet`]) reaches twice the object's radius
+//! behind it in the object's own colour.
 
 mod render;
 pub mod vocab;
@@ -20,17 +23,46 @@ pub use render::Pose;
 use render::{draw, fill_background};
 use vocab::{drawable, held_out, Direction, Motion, BACKGROUNDS, COLOURS, MOTIONS, SHAPES};
 
+use serde::{Deserialize, Serialize};
+
 use crate::rng::SplitMix64;
 
 /// Frames per clip: the motion module's training length.
 pub const FRAMES: usize = 16;
 /// Pixels per side.
 pub const SIZE: usize = 64;
-/// Ghosts in a moving object's trail: at 1.5, 3 and 4.5 frames back, opacity 0.3, 0.2, 0.1.
-pub const TRAIL: usize = 3;
-/// Frames between ghosts, and the nearest ghost's opacity (each further one fades linearly).
-const TRAIL_SPACING: f32 = 1.5;
-const TRAIL_OPACITY: f32 = 0.3;
+/// The current data set's trail: three comet ghosts.
+pub const TRAIL: Trail = Trail { ghosts: 3, style: TrailStyle::Comet };
+
+/// How many ghosts a moving object leaves behind, and how they look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trail {
+    pub ghosts: usize,
+    pub style: TrailStyle,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrailStyle {
+    /// Recipes v4–v5: whole-size ghosts 1.5 frames apart at opacity 0.3, 0.2, 0.1 (for three);
+    /// at 1.5–2.1 pixels a frame most of each ghost lies under its object.
+    #[default]
+    Fading,
+    /// Recipe v6: solid ghosts in the object's colour, 2.5 frames apart, shrinking (0.8, 0.6,
+    /// 0.4 of the radius, for three): a tail that the analyser reads as the object's own colour.
+    Comet,
+}
+
+impl Trail {
+    /// Ghost `k` (1 = nearest): how many frames back, its opacity and its radius scale.
+    fn ghost(self, k: usize) -> (f32, f32, f32) {
+        let fade = (self.ghosts + 1 - k) as f32 / self.ghosts as f32;
+        match self.style {
+            TrailStyle::Fading => (1.5 * k as f32, 0.3 * fade, 1.0),
+            TrailStyle::Comet => (2.5 * k as f32, 1.0, 1.0 - 0.6 * k as f32 / self.ghosts as f32),
+        }
+    }
+}
 
 /// One object: indices into the vocabulary tables, and where it starts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -48,8 +80,8 @@ pub struct Object {
 pub struct ClipSpec {
     pub objects: Vec<Object>,
     pub background: usize,
-    /// Ghosts per object trail: [`TRAIL`], or 0 for the data set before trails (older runs).
-    pub trail: usize,
+    /// The objects' trail: [`TRAIL`], or an older run's (none before recipe v4).
+    pub trail: Trail,
 }
 
 /// Which combinations a draw may use.
@@ -158,9 +190,10 @@ impl ClipSpec {
         fill_background(&mut frame, SIZE, BACKGROUNDS[self.background]);
         for o in &self.objects {
             // Oldest ghost first, so nearer ones and the object itself paint over it.
-            for k in (1..=self.trail).rev() {
-                let opacity = TRAIL_OPACITY * (self.trail + 1 - k) as f32 / self.trail as f32;
-                draw(&mut frame, SIZE, SHAPES[o.shape], o.pose_at(f as f32 - TRAIL_SPACING * k as f32), COLOURS[o.colour].rgb, opacity);
+            for k in (1..=self.trail.ghosts).rev() {
+                let (back, opacity, scale) = self.trail.ghost(k);
+                let pose = o.pose_at(f as f32 - back);
+                draw(&mut frame, SIZE, SHAPES[o.shape], Pose { radius: pose.radius * scale, ..pose }, COLOURS[o.colour].rgb, opacity);
             }
             draw(&mut frame, SIZE, SHAPES[o.shape], o.pose(f), COLOURS[o.colour].rgb, 1.0);
         }

@@ -1,11 +1,11 @@
 //! Training batches from the procedural data set, as host arrays.
 
-use crate::dataset::{ClipSpec, Split, FRAMES};
+use crate::dataset::{ClipSpec, Split, Trail, FRAMES};
 use crate::rng::SplitMix64;
 
 /// `[count, 3, SIZE, SIZE]` in [-1, 1]: single frames of fresh training clips whose objects
-/// leave `trail` ghosts.
-pub fn frames(rng: &mut SplitMix64, count: usize, trail: usize) -> Vec<f32> {
+/// leave `trail`.
+pub fn frames(rng: &mut SplitMix64, count: usize, trail: Trail) -> Vec<f32> {
     let seeds: Vec<u64> = (0..count).map(|_| rng.next_u64()).collect();
     parallel(&seeds, |seed| {
         let mut rng = SplitMix64::new(seed);

@@ -11,7 +11,7 @@ use super::model_dir::ModelDir;
 use super::recipe::Recipe;
 use super::run::{json, State};
 use crate::dataset::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
-use crate::dataset::{held_out_prompts, FRAMES, SIZE};
+use crate::dataset::{held_out_prompts, TrailStyle, FRAMES, SIZE};
 use crate::semantics::{GUIDANCE, STEPS, TURN_AT};
 use crate::EngineError;
 
@@ -94,7 +94,11 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     let _ = writeln!(w, "showing one shape (or two, in one training clip in five) with an English caption such as");
     let _ = writeln!(w, "\"a red circle moving left on a black background\". Vocabulary: {}.", vocabulary_sentence());
     if recipe.trail > 0 {
-        let _ = writeln!(w, "Moving objects leave a fading trail of {} ghosts, so each frame shows which way they go.", recipe.trail);
+        let look = match recipe.trail_style {
+            TrailStyle::Fading => "a fading trail",
+            TrailStyle::Comet => "a comet tail",
+        };
+        let _ = writeln!(w, "Moving objects leave {look} of {} ghosts, so each frame shows which way they go.", recipe.trail);
     }
     if let Some(motions) = &recipe.focus_motions {
         let words: Vec<String> = motions.iter().filter_map(|&m| MOTIONS.get(m)).map(|m| m.words()).collect();
@@ -232,7 +236,7 @@ mod tests {
         let state = State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 20, denoise_step: 30, seconds: 190.0, parent: Some(parent) };
         let card = card(&Recipe::default(), &state, &stages(csv, &state).unwrap(), None);
         for expected in ["### Stage `decoder`: 20 steps, 60 s", "### Stage `denoise`: 30 steps, 30 s", "the run `runs/parent` at its denoiser step 4000",
-            "fading trail of 3 ghosts"] {
+            "comet tail of 3 ghosts"] {
             assert!(card.contains(expected), "missing {expected:?} in\n{card}");
         }
         assert!(card.find("Stage `decoder`") < card.find("Stage `denoise`"), "stages in training order");

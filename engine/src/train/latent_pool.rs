@@ -11,7 +11,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{ClipSpec, Split, FRAMES};
+use crate::dataset::{ClipSpec, Split, Trail, FRAMES};
 use crate::EngineError;
 
 use super::model_dir::io;
@@ -24,7 +24,7 @@ pub struct LatentPool {
     captions_path: PathBuf,
     seed: u64,
     /// Ghosts in each object's trail (the recipe's).
-    trail: usize,
+    trail: Trail,
     /// The recipe's `focus_motions`: the only motions drawn, when set.
     motions: Option<Vec<usize>>,
     /// Latent values per clip: `C·FRAMES·h·w`.
@@ -36,7 +36,7 @@ pub struct LatentPool {
 impl LatentPool {
     /// Reads the whole clips in `path` (a torn last clip, from a run stopped mid-write, is dropped
     /// and rewritten).
-    pub fn open(path: &Path, seed: u64, trail: usize, motions: Option<Vec<usize>>, per_clip: usize) -> Result<Self, EngineError> {
+    pub fn open(path: &Path, seed: u64, trail: Trail, motions: Option<Vec<usize>>, per_clip: usize) -> Result<Self, EngineError> {
         let bytes = if path.exists() { fs::read(path).map_err(|e| io(path, e))? } else { Vec::new() };
         let whole = bytes.len() / (per_clip * 4) * per_clip * 4;
         if whole != bytes.len() {
@@ -84,7 +84,7 @@ impl LatentPool {
 }
 
 /// Clip `i` of the pool, from its own seed.
-fn spec(seed: u64, trail: usize, motions: Option<&[usize]>, i: usize) -> ClipSpec {
+fn spec(seed: u64, trail: Trail, motions: Option<&[usize]>, i: usize) -> ClipSpec {
     ClipSpec { trail, ..ClipSpec::sample(&mut stage_rng(seed, 4, i), Split::Train, motions) }
 }
 

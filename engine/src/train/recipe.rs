@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::model_dir::ModelDir;
+use crate::dataset::{Trail, TrailStyle};
 use crate::schedulers::Prediction;
 
 /// Hyper-parameters of both stages. A saved recipe lacking a newer field takes its default.
@@ -61,6 +62,11 @@ pub struct Recipe {
     /// way its object goes (why: `crate::dataset`). Recipes recorded before trails drew none.
     #[serde(default)]
     pub trail: usize,
+    /// How the trail's ghosts look: the comet since recipe v6, which forked v5's model at its
+    /// step 3650 because v5's faint trail had not taught it direction (`train/README.md`, stop
+    /// 18). Recipes recorded before this field drew the fading trail.
+    #[serde(default)]
+    pub trail_style: TrailStyle,
     /// When set, stage 2 draws only these motions (indices into
     /// [`crate::dataset::vocab::MOTIONS`]) and `--evaluate` asks only for them: a diagnostic
     /// fork that asks whether the UNet can learn the direction words at all when they are most
@@ -98,7 +104,8 @@ impl Default for Recipe {
             // then this share) and draws this share from its first step.
             high_noise_share: 0.4,
             high_noise_since: 0,
-            trail: crate::dataset::TRAIL,
+            trail: crate::dataset::TRAIL.ghosts,
+            trail_style: crate::dataset::TRAIL.style,
             focus_motions: None,
             log_every: 20,
             checkpoint_every: 200,
@@ -107,6 +114,11 @@ impl Default for Recipe {
 }
 
 impl Recipe {
+    /// The trail its clips are drawn with.
+    pub fn clip_trail(&self) -> Trail {
+        Trail { ghosts: self.trail, style: self.trail_style }
+    }
+
     /// The recipe a run folder recorded (`recipe.json`), if it has one.
     pub(super) fn recorded(dir: &ModelDir) -> Result<Option<Self>, crate::EngineError> {
         if !dir.has("recipe.json") {
@@ -312,6 +324,9 @@ mod tests {
         assert_eq!((recipe.decoder_steps, recipe.decoder_lr), (400, 1e-4), "a recorded rate is kept");
         let old: Recipe = serde_json::from_str(r#"{"seed": 1}"#).unwrap();
         assert_eq!(old.trail, 0, "recipes recorded before trails drew none");
+        let fading: Recipe = serde_json::from_str(r#"{"seed": 1, "trail": 3}"#).unwrap();
+        assert_eq!(fading.clip_trail(), Trail { ghosts: 3, style: TrailStyle::Fading }, "recipes v4-v5 drew the fading trail");
+        assert_eq!(Recipe::default().clip_trail(), crate::dataset::TRAIL);
     }
 
     #[test]
