@@ -395,6 +395,19 @@ def make_training_step(mid: Path) -> None:
     (folder / "gradients.json").write_text(json.dumps({"loss": loss.item(), "probes": probes}, indent=0))
 
 
+def make_zero_snr_schedule(path: Path) -> None:
+    """The demo model's schedule since recipe v7: AnimateDiff's linear betas rescaled to zero
+    terminal SNR, as diffusers' DDIM and Euler schedulers build it (Euler's last alpha_cumprod is
+    2**-24, not 0, so its first sigma is finite)."""
+    config = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", prediction_type="v_prediction",
+                  rescale_betas_zero_snr=True)
+    ddim = DDIMScheduler(**config)
+    euler = EulerDiscreteScheduler(**config, timestep_spacing="trailing")
+    euler.set_timesteps(12)
+    path.write_text(json.dumps({"ddim_alphas_cumprod": ddim.alphas_cumprod.tolist(),
+                                "euler_sigmas_12_trailing": euler.sigmas.tolist()}))
+
+
 def main() -> None:
     ROOT.mkdir(parents=True, exist_ok=True)
     tokenizer_dir = ROOT / "tokenizer"
@@ -418,6 +431,8 @@ def main() -> None:
     shutil.rmtree(tokenizer_dir)
     make_lightning(ROOT / "tiny-split")
     print(f"wrote {ROOT / 'tiny-split' / 'lightning'}")
+    make_zero_snr_schedule(ROOT / "zero_snr_schedule.json")
+    print(f"wrote {ROOT / 'zero_snr_schedule.json'}")
     make_training_step(ROOT / "tiny-mid")
     print(f"wrote {ROOT / 'tiny-mid' / 'golden' / 'training'}")
 

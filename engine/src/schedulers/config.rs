@@ -52,6 +52,12 @@ pub struct SchedulerConfig {
     pub clip_sample: bool,
     #[serde(default = "one")]
     pub clip_sample_range: f64,
+    /// Lin et al. 2023 ("Common diffusion noise schedules and sample steps are flawed"):
+    /// betas rescaled so the last timestep is pure noise (ᾱ = 0). Without it the noisiest
+    /// training input still shows the clip faintly, so a model learns to follow that leak
+    /// instead of the prompt, and from true noise at sampling time follows nothing.
+    #[serde(default)]
+    pub rescale_betas_zero_snr: bool,
 }
 
 fn thousand() -> usize {
@@ -84,13 +90,21 @@ impl SchedulerConfig {
         let (config, raw): (Self, _) = parse(text, file)?;
         require_one_of(&raw, file, "trained_betas", &[])?;
         require_one_of(&raw, file, "thresholding", &[json!(false)])?;
-        require_one_of(&raw, file, "rescale_betas_zero_snr", &[json!(false)])?;
         require_one_of(&raw, file, "use_karras_sigmas", &[json!(false)])?;
         require_one_of(&raw, file, "use_exponential_sigmas", &[json!(false)])?;
         require_one_of(&raw, file, "use_beta_sigmas", &[json!(false)])?;
         require_one_of(&raw, file, "interpolation_type", &[json!("linear")])?;
         require_one_of(&raw, file, "timestep_type", &[json!("discrete")])?;
         require_one_of(&raw, file, "final_sigmas_type", &[json!("zero")])?;
+        if config.rescale_betas_zero_snr && config.prediction_type == Prediction::Epsilon {
+            return Err(EngineError::Config {
+                file: file.into(),
+                field: "rescale_betas_zero_snr".into(),
+                problem: "needs prediction_type v_prediction: at the last timestep ᾱ = 0, where a noise prediction says nothing \
+                          about the clip"
+                    .into(),
+            });
+        }
         Ok(config)
     }
 
@@ -111,7 +125,7 @@ impl SchedulerConfig {
         let n = self.num_train_timesteps;
         let at = |i: usize, start: f64, end: f64| if n == 1 { start } else { start + (end - start) * i as f64 / (n - 1) as f64 };
         let mut product = 1.0;
-        (0..n)
+        let alphas_cumprod: Vec<f64> = (0..n)
             .map(|i| {
                 // diffusers builds betas in float32: round each one to f32 like it does.
                 let beta = match self.beta_schedule {
@@ -121,7 +135,12 @@ impl SchedulerConfig {
                 product *= 1.0 - beta;
                 product
             })
-            .collect()
+            .collect();
+        if self.rescale_betas_zero_snr {
+            zero_terminal_snr(&alphas_cumprod)
+        } else {
+            alphas_cumprod
+        }
     }
 
     /// Integer timesteps for `steps` steps with `spacing`, noisiest first (DDIM's rules; Euler
@@ -148,11 +167,64 @@ impl SchedulerConfig {
     }
 }
 
+/// diffusers' `rescale_zero_terminal_snr` on the cumulative product: √ᾱ shifted so the last
+/// is 0 and scaled so the first is unchanged (the betas it implies give back this product).
+pub fn zero_terminal_snr(alphas_cumprod: &[f64]) -> Vec<f64> {
+    let roots: Vec<f64> = alphas_cumprod.iter().map(|a| a.sqrt()).collect();
+    let (first, last) = (roots[0], roots[roots.len() - 1]);
+    roots.iter().map(|r| ((r - last) * first / (first - last)).powi(2)).collect()
+}
+
 /// numpy's `linspace(start, end, count)[i]`.
 pub fn linspace(start: f64, end: f64, count: usize, i: usize) -> f64 {
     if count == 1 {
         start
     } else {
         start + (end - start) * i as f64 / (count - 1) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn animatediff(extra: &str) -> String {
+        format!(r#"{{"beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "linear", "prediction_type": "v_prediction"{extra}}}"#)
+    }
+
+    /// Zero terminal SNR: the last ᾱ is 0, the first is unchanged, and the schedule still falls
+    /// at every step; without the flag the schedule is the plain one.
+    #[test]
+    fn zero_terminal_snr_ends_in_pure_noise() {
+        let plain = SchedulerConfig::from_json(&animatediff(""), "plain").unwrap().alphas_cumprod();
+        let rescaled = SchedulerConfig::from_json(&animatediff(r#", "rescale_betas_zero_snr": true"#), "rescaled").unwrap().alphas_cumprod();
+        assert!(plain[999] > 1e-3, "the plain schedule leaks: ᾱ = {}", plain[999]);
+        assert_eq!(rescaled[999], 0.0);
+        assert!((rescaled[0] - plain[0]).abs() < 1e-15);
+        assert!(rescaled.windows(2).all(|w| w[1] < w[0]), "falls at every step");
+        // √ᾱ is shifted and scaled linearly: midway values move by the same rule.
+        let (first, last) = (plain[0].sqrt(), plain[999].sqrt());
+        let expected = ((plain[500].sqrt() - last) * first / (first - last)).powi(2);
+        assert!((rescaled[500] - expected).abs() < 1e-15);
+    }
+
+    /// diffusers' own rescaled schedule (`make_fixtures.py`, in float32 there).
+    #[test]
+    fn zero_terminal_snr_matches_diffusers() {
+        let golden: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/zero_snr_schedule.json")).unwrap()).unwrap();
+        let theirs: Vec<f64> = golden["ddim_alphas_cumprod"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let ours = SchedulerConfig::from_json(&animatediff(r#", "rescale_betas_zero_snr": true"#), "rescaled").unwrap().alphas_cumprod();
+        assert_eq!(ours.len(), theirs.len());
+        for (t, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert!((a - b).abs() <= 1e-4 * b.max(1e-3), "ᾱ at {t}: {a} vs diffusers {b}");
+        }
+    }
+
+    #[test]
+    fn zero_terminal_snr_needs_v_prediction() {
+        let text = animatediff(r#", "rescale_betas_zero_snr": true"#).replace("v_prediction", "epsilon");
+        let err = SchedulerConfig::from_json(&text, "scheduler_config.json").unwrap_err().to_string();
+        assert!(err.contains("rescale_betas_zero_snr") && err.contains("v_prediction"), "{err}");
     }
 }

@@ -16,7 +16,12 @@ pub struct Euler {
 
 impl Euler {
     pub fn new(config: &SchedulerConfig, steps: usize, spacing: Spacing) -> Self {
-        let table: Vec<f64> = config.alphas_cumprod().iter().map(|a| ((1.0 - a) / a).sqrt()).collect();
+        let mut alphas_cumprod = config.alphas_cumprod();
+        if config.rescale_betas_zero_snr {
+            // As diffusers: close to 0 without being 0, so the first sigma is finite.
+            *alphas_cumprod.last_mut().expect("timesteps") = 2f64.powi(-24);
+        }
+        let table: Vec<f64> = alphas_cumprod.iter().map(|a| ((1.0 - a) / a).sqrt()).collect();
         let n = config.num_train_timesteps;
         let timesteps: Vec<f64> = match spacing {
             Spacing::Linspace => (0..steps).rev().map(|i| linspace(0.0, (n - 1) as f64, steps, i)).collect(),
@@ -60,4 +65,29 @@ fn interpolate(table: &[f64], t: f64) -> f64 {
     let low = t.floor() as usize;
     let high = (low + 1).min(table.len() - 1);
     table[low] + (table[high] - table[low]) * (t - low as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Zero terminal SNR as diffusers runs it (`make_fixtures.py`): the last ᾱ becomes 2⁻²⁴, so
+    /// the first of 12 trailing sigmas is 4096 rather than infinite.
+    #[test]
+    fn zero_terminal_snr_sigmas_match_diffusers() {
+        let golden: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/zero_snr_schedule.json")).unwrap()).unwrap();
+        let theirs: Vec<f64> = golden["euler_sigmas_12_trailing"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let config = SchedulerConfig::from_json(
+            r#"{"beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "linear", "prediction_type": "v_prediction", "rescale_betas_zero_snr": true}"#,
+            "scheduler_config.json",
+        )
+        .unwrap();
+        let euler = Euler::new(&config, 12, Spacing::Trailing);
+        assert_eq!(euler.sigmas.len(), theirs.len());
+        for (i, (a, b)) in euler.sigmas.iter().zip(&theirs).enumerate() {
+            assert!((a - b).abs() <= 1e-4 * b.max(1e-3), "sigma {i}: {a} vs diffusers {b}");
+        }
+        assert!((euler.init_noise_sigma() - 4096.0).abs() < 1e-3, "{}", euler.init_noise_sigma());
+    }
 }

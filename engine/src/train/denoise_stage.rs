@@ -128,7 +128,7 @@ mod tests {
     use crate::store::DirStore;
     use crate::train::model_dir::ModelDir;
     use crate::train::parts::{self, Keys};
-    use crate::train::recipe::alphas_cumprod;
+    use crate::train::recipe::{alphas_cumprod, Recipe};
 
     fn fixtures() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
@@ -222,7 +222,7 @@ mod tests {
         let tokenizer = ClipTokenizer::load(&DirStore::new(fixtures().join("tiny-mid")).unwrap(), "tokenizer").unwrap();
         let device = crate::Backend::cpu_device();
         let (autoencoder, _) = parts::autoencoder(None, 1, 1.0, &device).unwrap();
-        let alphas = alphas_cumprod();
+        let alphas = alphas_cumprod(&Recipe { zero_terminal_snr: false, ..Recipe::default() });
         let latent = [2, 3, 2, 2];
         let x0: Vec<Vec<f32>> = (0..2).map(|c| (0..24).map(|i| (i as f32 * 0.37 + c as f32).sin()).collect()).collect();
         let picks: Vec<(&[f32], &str)> = x0.iter().map(|v| (v.as_slice(), "a red circle moving left")).collect();
@@ -248,7 +248,7 @@ mod tests {
     fn high_noise_share_draws_the_top_of_the_schedule() {
         let tokenizer = ClipTokenizer::load(&DirStore::new(fixtures().join("tiny-mid")).unwrap(), "tokenizer").unwrap();
         let (autoencoder, _) = parts::autoencoder(None, 1, 1.0, &crate::Backend::cpu_device()).unwrap();
-        let alphas = alphas_cumprod();
+        let alphas = alphas_cumprod(&Recipe::default());
         let draws = |share: f64| {
             let b = Batcher { tokenizer: &tokenizer, encoder: &autoencoder.encoder, scaling_factor: 1.0, alphas_cumprod: &alphas,
                 uncond_share: 0.0, prediction: Prediction::VPrediction, high_noise_share: share };

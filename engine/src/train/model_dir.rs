@@ -35,7 +35,7 @@ impl ModelDir {
     pub fn write_configs(&self, scaling_factor: f32, recipe: &Recipe, tokenizer: &Path) -> Result<(), EngineError> {
         let files: [(&str, Value); 5] = [
             ("model_index.json", recipe::model_index()),
-            ("scheduler/scheduler_config.json", recipe::scheduler_config(recipe.prediction)),
+            ("scheduler/scheduler_config.json", recipe::scheduler_config(recipe)),
             ("vae/config.json", recipe::vae_config(scaling_factor)),
             ("unet/config.json", recipe::unet_config()),
             ("text_encoder/config.json", recipe::text_config()),

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::model_dir::ModelDir;
 use crate::dataset::{Trail, TrailStyle};
-use crate::schedulers::Prediction;
+use crate::schedulers::{Prediction, SchedulerConfig};
 
 /// Hyper-parameters of both stages. A saved recipe lacking a newer field takes its default.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -58,6 +58,11 @@ pub struct Recipe {
     pub high_noise_share: f64,
     #[serde(default)]
     pub high_noise_since: usize,
+    /// Betas rescaled to zero terminal SNR (the scheduler config's `rescale_betas_zero_snr`), so
+    /// the noisiest training clips show nothing and only the caption can say where an object
+    /// goes (why: `train/README.md`, stop 18). Recipes recorded before this field did not.
+    #[serde(default)]
+    pub zero_terminal_snr: bool,
     /// Ghosts in each moving object's trail ([`crate::dataset::TRAIL`]), so a frame shows which
     /// way its object goes (why: `crate::dataset`). Recipes recorded before trails drew none.
     #[serde(default)]
@@ -104,6 +109,7 @@ impl Default for Recipe {
             // then this share) and draws this share from its first step.
             high_noise_share: 0.4,
             high_noise_since: 0,
+            zero_terminal_snr: true,
             trail: crate::dataset::TRAIL.ghosts,
             trail_style: crate::dataset::TRAIL.style,
             focus_motions: None,
@@ -250,8 +256,9 @@ pub fn text_config() -> Value {
     })
 }
 
-/// `scheduler/scheduler_config.json`: the noise schedule the UNet is trained on (AnimateDiff's).
-pub fn scheduler_config(prediction: Prediction) -> Value {
+/// `scheduler/scheduler_config.json`: the noise schedule the UNet is trained on (AnimateDiff's,
+/// rescaled to zero terminal SNR when the recipe says so).
+pub fn scheduler_config(recipe: &Recipe) -> Value {
     json!({
         "_class_name": "DDIMScheduler",
         "_diffusers_version": "0.42.1",
@@ -260,7 +267,8 @@ pub fn scheduler_config(prediction: Prediction) -> Value {
         "beta_schedule": "linear",
         "clip_sample": false,
         "num_train_timesteps": 1000,
-        "prediction_type": prediction,
+        "prediction_type": recipe.prediction,
+        "rescale_betas_zero_snr": recipe.zero_terminal_snr,
         "set_alpha_to_one": false,
         "steps_offset": 1,
         "timestep_spacing": "linspace"
@@ -283,17 +291,11 @@ pub fn model_index() -> Value {
     })
 }
 
-/// `alphas_cumprod` of the training schedule (f64, as the forward process is computed on the host).
-pub fn alphas_cumprod() -> Vec<f64> {
-    let (start, end, steps) = (0.00085f64, 0.012f64, 1000);
-    let mut product = 1.0;
-    (0..steps)
-        .map(|i| {
-            let beta = start + (end - start) * i as f64 / (steps - 1) as f64;
-            product *= 1.0 - beta;
-            product
-        })
-        .collect()
+/// `alphas_cumprod` of the training schedule (f64, as the forward process is computed on the
+/// host): the one [`scheduler_config`] gives the samplers.
+pub fn alphas_cumprod(recipe: &Recipe) -> Vec<f64> {
+    let config = SchedulerConfig::from_json(&scheduler_config(recipe).to_string(), "scheduler_config.json").expect("the recipe's scheduler config is valid");
+    config.alphas_cumprod()
 }
 
 #[cfg(test)]
@@ -327,6 +329,10 @@ mod tests {
         let fading: Recipe = serde_json::from_str(r#"{"seed": 1, "trail": 3}"#).unwrap();
         assert_eq!(fading.clip_trail(), Trail { ghosts: 3, style: TrailStyle::Fading }, "recipes v4-v5 drew the fading trail");
         assert_eq!(Recipe::default().clip_trail(), crate::dataset::TRAIL);
+        assert!(!fading.zero_terminal_snr, "recipes v1-v6 trained on AnimateDiff's own betas");
+        assert!(alphas_cumprod(&fading)[999] > 1e-3);
+        let current = Recipe::default();
+        assert_eq!((alphas_cumprod(&current)[999], scheduler_config(&current)["rescale_betas_zero_snr"].as_bool()), (0.0, Some(true)));
     }
 
     #[test]

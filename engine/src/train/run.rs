@@ -260,7 +260,7 @@ impl Run {
         let plain = self.device.clone().without_autodiff();
         let (autoencoder, _) = parts::autoencoder(Some(&dir), self.recipe.seed, scaling, &plain)?;
         let tokenizer = ClipTokenizer::load(&DirStore::new(&dir.root)?, "tokenizer")?;
-        let alphas = alphas_cumprod();
+        let alphas = alphas_cumprod(&self.recipe);
         let mut batcher = Batcher {
             tokenizer: &tokenizer,
             encoder: &autoencoder.encoder,
