@@ -169,7 +169,7 @@ impl SchedulerConfig {
 
 /// diffusers' `rescale_zero_terminal_snr` on the cumulative product: √ᾱ shifted so the last
 /// is 0 and scaled so the first is unchanged (the betas it implies give back this product).
-pub fn zero_terminal_snr(alphas_cumprod: &[f64]) -> Vec<f64> {
+fn zero_terminal_snr(alphas_cumprod: &[f64]) -> Vec<f64> {
     let roots: Vec<f64> = alphas_cumprod.iter().map(|a| a.sqrt()).collect();
     let (first, last) = (roots[0], roots[roots.len() - 1]);
     roots.iter().map(|r| ((r - last) * first / (first - last)).powi(2)).collect()

@@ -23,7 +23,7 @@ pub struct LatentPool {
     /// `tests/reference/` can pair the pool's latents with their captions.
     captions_path: PathBuf,
     seed: u64,
-    /// Ghosts in each object's trail (the recipe's).
+    /// The objects' trail (the recipe's).
     trail: Trail,
     /// The recipe's `focus_motions`: the only motions drawn, when set.
     motions: Option<Vec<usize>>,
