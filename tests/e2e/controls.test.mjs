@@ -1,5 +1,5 @@
 // The controls around generation: progress with a live preview, Cancel, and validation as the
-// user types. The bundled tiny model on the CPU fallback keeps these quick.
+// user types. The bundled demo model on the CPU fallback, with few frames and steps, keeps these quick.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +20,9 @@ test('Progress shows step i/N with timings and a live preview, then the clip pla
     assert.equal(await page.progress.getAttribute('max'), '10');
     const text = await page.page.locator('.progress-text').textContent();
     assert.match(text, /^Step \d+\/10 · [\d.]+ s elapsed · about \d+ s left$/);
-    // A preview every 2 steps (steps / 5): frames at latent resolution (64 px / 8).
+    // A preview every 2 steps (steps / 5): frames at latent resolution (64 px / 4, the demo VAE's scale).
     await page.page.waitForFunction(() => document.querySelector('canvas[aria-label="Preview"]')?.dataset.frameCount === '8');
-    assert.equal(await page.preview.evaluate((c) => c.width), 8);
+    assert.equal(await page.preview.evaluate((c) => c.width), 16);
     const status = await page.waitForEnd();
     assert.match(status, /^Done /, status);
     assert.equal(await page.frameCount(), 8);

@@ -122,9 +122,11 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     let _ = writeln!(w, "{:.0} s of training in all ({:.1} h){}.\n", state.seconds, state.seconds / 3600.0,
         if state.denoise_step > 0 { format!(", to denoiser step {}", state.denoise_step) } else { String::new() });
     if let Some(parent) = &state.parent {
-        let _ = writeln!(w, "Stage 2 started from the text encoder and UNet of the run `{}` at its denoiser step {} ({:.0} s of", parent.run, parent.denoise_step, parent.seconds);
-        let _ = writeln!(w, "training, VAE included, counted in the total above; its losses are in that run's folder), with fresh");
-        let _ = writeln!(w, "optimizer moments and this recipe's data.\n");
+        // The card ships, so it names the parent by its folder, not by a path on the training machine.
+        let name = Path::new(&parent.run).file_name().map_or(parent.run.clone(), |n| n.to_string_lossy().into_owned());
+        let _ = writeln!(w, "Stage 2 started from the text encoder and UNet of the run `{name}` at its denoiser step {} ({:.0} s of", parent.denoise_step, parent.seconds);
+        let _ = writeln!(w, "training, VAE included, counted in the total above; its losses are in that run's folder and its history");
+        let _ = writeln!(w, "in the repository's `train/README.md`), with fresh optimizer moments and this recipe's data.\n");
     }
     let ordered = STAGE_ORDER.iter().filter_map(|s| stages.get_key_value(*s))
         .chain(stages.iter().filter(|(s, _)| !STAGE_ORDER.contains(&s.as_str())));
@@ -235,7 +237,7 @@ mod tests {
         let parent = crate::train::Parent { run: "runs/parent".into(), denoise_step: 4000, seconds: 100.0 };
         let state = State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 20, denoise_step: 30, seconds: 190.0, parent: Some(parent) };
         let card = card(&Recipe::default(), &state, &stages(csv, &state).unwrap(), None);
-        for expected in ["### Stage `decoder`: 20 steps, 60 s", "### Stage `denoise`: 30 steps, 30 s", "the run `runs/parent` at its denoiser step 4000",
+        for expected in ["### Stage `decoder`: 20 steps, 60 s", "### Stage `denoise`: 30 steps, 30 s", "the run `parent` at its denoiser step 4000",
             "comet tail of 3 ghosts"] {
             assert!(card.contains(expected), "missing {expected:?} in\n{card}");
         }

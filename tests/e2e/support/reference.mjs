@@ -9,13 +9,14 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target');
 
-/** Runs the CLI on the bundled tiny model; returns {frames, height, width, rgb: Uint8Array}. */
+/** Runs the CLI on the bundled demo model with the page's default guidance (5);
+ * returns {frames, height, width, rgb: Uint8Array}. */
 export function nativeClip({ prompt, frames, steps, seed }) {
   const out = join(mkdtempSync(join(tmpdir(), 'freenoise-e2e-')), 'video.npy');
   execFileSync(join(TARGET, 'debug', 'freenoise'), [
-    'generate', '--model', join(ROOT, 'tests/fixtures/tiny-mid'), '--prompt', prompt, '--negative', '',
+    'generate', '--model', join(ROOT, 'public/models/demo'), '--prompt', prompt, '--negative', '',
     '--frames', String(frames), '--height', '64', '--width', '64', '--steps', String(steps),
-    '--guidance', '7.5', '--seed', String(seed), '--save-video', out,
+    '--guidance', '5', '--seed', String(seed), '--save-video', out,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   const bytes = readFileSync(out);
   const headerLength = bytes.readUInt16LE(8);
