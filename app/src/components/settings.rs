@@ -38,7 +38,7 @@ pub struct Settings {
     pub motion_injection: RwSignal<bool>,
 }
 
-/// Per-model defaults (the demo model: 64×64 clips, few steps suffice).
+/// Per-model defaults (the bundled demo model: its evaluation settings, see `app.rs`).
 pub struct Defaults {
     pub frames: usize,
     pub steps: usize,

@@ -91,12 +91,13 @@ export class GeneratePage {
     await this.prompt.waitFor();
   }
 
-  async start({ prompt, frames, steps, seed = 0 }) {
+  /** Fills the request in and presses Generate; `timeout` bounds the wait for a clickable button. */
+  async start({ prompt, frames, steps, seed = 0 }, { timeout } = {}) {
     await this.prompt.fill(prompt);
     await this.frames.fill(String(frames));
     await this.steps.fill(String(steps));
     await this.seed.fill(String(seed));
-    await this.generate.click();
+    await this.generate.click({ timeout });
   }
 
   async waitForEnd(timeout = 300_000) {
