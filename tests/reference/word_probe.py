@@ -27,7 +27,9 @@ from transformers import CLIPTextModel, CLIPTokenizer
 
 torch.set_num_threads(1)
 FRAMES = 16  # the data set's clip length
-TIMESTEPS = (900, 700, 500)
+# The top of the schedule: since zero terminal SNR (recipe v7), t = 999 is the caption alone
+# and sampling's first steps (999, 908, 817) settle an object's colour and path.
+TIMESTEPS = (999, 950, 900, 800)
 COLOURS = "red orange yellow green blue purple pink".split()
 OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up", "up and left": "down and right",
             "down and right": "up and left", "up and right": "down and left", "down and left": "up and right"}
