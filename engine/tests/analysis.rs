@@ -48,7 +48,7 @@ fn still_and_reversing_objects_are_told_apart() {
 fn training_split_never_shows_a_held_out_combination() {
     let mut rng = SplitMix64::new(9);
     for _ in 0..2000 {
-        let spec = ClipSpec::sample(&mut rng, engine::dataset::Split::Train, None);
+        let spec = ClipSpec::sample(&mut rng, engine::dataset::Split::Train, None, engine::dataset::STYLE);
         for o in &spec.objects {
             assert!(!engine::dataset::vocab::held_out(o.colour, o.shape, o.motion), "{}", spec.caption());
         }
@@ -61,7 +61,7 @@ fn a_motion_filter_draws_only_the_listed_motions() {
     let listed = [0, 3];
     let mut seen = [false; 2];
     for _ in 0..500 {
-        let spec = ClipSpec::sample(&mut rng, engine::dataset::Split::Train, Some(&listed));
+        let spec = ClipSpec::sample(&mut rng, engine::dataset::Split::Train, Some(&listed), engine::dataset::STYLE);
         for o in &spec.objects {
             let at = listed.iter().position(|&m| m == o.motion);
             assert!(at.is_some(), "{} has motion {}", spec.caption(), o.motion);
@@ -69,4 +69,38 @@ fn a_motion_filter_draws_only_the_listed_motions() {
         }
     }
     assert_eq!(seen, [true, true], "both listed motions are drawn");
+}
+
+#[test]
+fn centred_movers_cross_the_middle_and_the_draws_match_the_spread_stream() {
+    use engine::dataset::{Placement, Split, Style, CENTRED_ACROSS, CENTRED_ALONG, FRAMES, STYLE};
+    let spread_style = Style { placement: Placement::Spread, ..STYLE };
+    let (mut movers, mut spread_off_centre) = (0, 0);
+    for seed in 0..400 {
+        let centred = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, STYLE);
+        let spread = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, spread_style);
+        // Both placements make the same draws: an older run's pool keeps its clips.
+        assert_eq!(centred.caption(), spread.caption());
+        for (c, s) in centred.objects.iter().zip(&spread.objects) {
+            if !matches!(c.motion(), Motion::Direction(_)) {
+                assert_eq!(c, s, "only straight-line movers are placed differently");
+                continue;
+            }
+            movers += 1;
+            let middle = |o: &engine::dataset::Object| {
+                let (a, b) = (o.pose(0), o.pose(FRAMES - 1));
+                ((a.x + b.x) / 2.0 - SIZE as f32 / 2.0, (a.y + b.y) / 2.0 - SIZE as f32 / 2.0)
+            };
+            let (dx, dy) = middle(c);
+            assert!(dx.hypot(dy) <= CENTRED_ACROSS.hypot(CENTRED_ALONG) + 1e-3, "{} has its midpoint {dx}, {dy} from the centre", centred.caption());
+            for f in [0, FRAMES - 1] {
+                let p = c.pose(f);
+                assert!(p.x - p.radius >= 0.0 && p.x + p.radius <= SIZE as f32 && p.y - p.radius >= 0.0 && p.y + p.radius <= SIZE as f32, "{} leaves the frame", centred.caption());
+            }
+            let (sx, sy) = middle(s);
+            spread_off_centre += usize::from(sx.hypot(sy) > 10.0);
+        }
+    }
+    assert!(movers > 150, "{movers} movers drawn");
+    assert!(spread_off_centre > movers / 4, "spread paths lie all over the frame ({spread_off_centre} of {movers} off centre)");
 }

@@ -1,15 +1,14 @@
 //! Training batches from the procedural data set, as host arrays.
 
-use crate::dataset::{ClipSpec, Split, Trail, FRAMES};
+use crate::dataset::{ClipSpec, Split, Style, FRAMES};
 use crate::rng::SplitMix64;
 
-/// `[count, 3, SIZE, SIZE]` in [-1, 1]: single frames of fresh training clips whose objects
-/// leave `trail`.
-pub fn frames(rng: &mut SplitMix64, count: usize, trail: Trail) -> Vec<f32> {
+/// `[count, 3, SIZE, SIZE]` in [-1, 1]: single frames of fresh training clips drawn in `style`.
+pub fn frames(rng: &mut SplitMix64, count: usize, style: Style) -> Vec<f32> {
     let seeds: Vec<u64> = (0..count).map(|_| rng.next_u64()).collect();
     parallel(&seeds, |seed| {
         let mut rng = SplitMix64::new(seed);
-        let spec = ClipSpec { trail, ..ClipSpec::sample(&mut rng, Split::Train, None) };
+        let spec = ClipSpec::sample(&mut rng, Split::Train, None, style);
         let f = (rng.next_u64() % FRAMES as u64) as usize;
         spec.render_frame(f).into_iter().map(|v| v * 2.0 - 1.0).collect::<Vec<f32>>()
     })

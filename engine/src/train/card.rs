@@ -11,7 +11,7 @@ use super::model_dir::ModelDir;
 use super::recipe::Recipe;
 use super::run::{json, State};
 use crate::dataset::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
-use crate::dataset::{held_out_prompts, TrailStyle, FRAMES, SIZE};
+use crate::dataset::{held_out_prompts, Placement, TrailStyle, CENTRED_ACROSS, FRAMES, SIZE};
 use crate::semantics::{GUIDANCE, STEPS, TURN_AT};
 use crate::EngineError;
 
@@ -99,6 +99,9 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
             TrailStyle::Comet => "a comet tail",
         };
         let _ = writeln!(w, "Moving objects leave {look} of {} ghosts, so each frame shows which way they go.", recipe.trail);
+    }
+    if recipe.placement == Placement::Centred {
+        let _ = writeln!(w, "Objects moving in a straight line cross the middle of the frame (the midpoint of their path within {CENTRED_ACROSS} px of its centre), so a direction word means one path.");
     }
     if let Some(motions) = &recipe.focus_motions {
         let words: Vec<String> = motions.iter().filter_map(|&m| MOTIONS.get(m)).map(|m| m.words()).collect();

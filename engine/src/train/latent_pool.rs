@@ -11,7 +11,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{ClipSpec, Split, Trail, FRAMES};
+use crate::dataset::{ClipSpec, Split, Style, FRAMES};
 use crate::EngineError;
 
 use super::model_dir::io;
@@ -23,8 +23,8 @@ pub struct LatentPool {
     /// `tests/reference/` can pair the pool's latents with their captions.
     captions_path: PathBuf,
     seed: u64,
-    /// The objects' trail (the recipe's).
-    trail: Trail,
+    /// How the clips are drawn (the recipe's).
+    style: Style,
     /// The recipe's `focus_motions`: the only motions drawn, when set.
     motions: Option<Vec<usize>>,
     /// Latent values per clip: `C·FRAMES·h·w`.
@@ -36,7 +36,7 @@ pub struct LatentPool {
 impl LatentPool {
     /// Reads the whole clips in `path` (a torn last clip, from a run stopped mid-write, is dropped
     /// and rewritten).
-    pub fn open(path: &Path, seed: u64, trail: Trail, motions: Option<Vec<usize>>, per_clip: usize) -> Result<Self, EngineError> {
+    pub fn open(path: &Path, seed: u64, style: Style, motions: Option<Vec<usize>>, per_clip: usize) -> Result<Self, EngineError> {
         let bytes = if path.exists() { fs::read(path).map_err(|e| io(path, e))? } else { Vec::new() };
         let whole = bytes.len() / (per_clip * 4) * per_clip * 4;
         if whole != bytes.len() {
@@ -44,23 +44,29 @@ impl LatentPool {
         }
         let latents: Vec<f32> = bytes[..whole].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let count = latents.len() / per_clip;
-        let captions: Vec<String> = (0..count).map(|i| spec(seed, trail, motions.as_deref(), i).caption()).collect();
+        let captions: Vec<String> = (0..count).map(|i| spec(seed, style, motions.as_deref(), i).caption()).collect();
         let captions_path = path.with_extension("txt");
         fs::write(&captions_path, captions.iter().map(|c| format!("{c}\n")).collect::<String>()).map_err(|e| io(&captions_path, e))?;
-        Ok(Self { path: path.to_path_buf(), captions_path, seed, trail, motions, per_clip, latents, captions })
+        Ok(Self { path: path.to_path_buf(), captions_path, seed, style, motions, per_clip, latents, captions })
     }
 
     fn len(&self) -> usize {
         self.captions.len()
     }
 
-    /// Renders, encodes and stores clips until the pool holds `count`. `encode` maps pixels
-    /// `[clips·FRAMES, 3, SIZE, SIZE]` in [-1, 1] to latents `[clips, C, FRAMES, h, w]`.
+    /// Renders, encodes and stores clips until the pool holds `count`, [`ENCODE_CLIPS`] at a
+    /// time. `encode` maps pixels `[clips·FRAMES, 3, SIZE, SIZE]` in [-1, 1] to latents
+    /// `[clips, C, FRAMES, h, w]`.
     pub fn fill_to(&mut self, count: usize, encode: impl Fn(Vec<f32>, usize) -> Result<Vec<f32>, EngineError>) -> Result<(), EngineError> {
-        if count <= self.len() {
-            return Ok(());
+        while self.len() < count {
+            self.append((self.len()..count.min(self.len() + ENCODE_CLIPS)).collect(), &encode)?;
         }
-        let new: Vec<ClipSpec> = (self.len()..count).map(|i| spec(self.seed, self.trail, self.motions.as_deref(), i)).collect();
+        Ok(())
+    }
+
+    /// Renders, encodes and stores clips `indices` (the next ones).
+    fn append(&mut self, indices: Vec<usize>, encode: impl Fn(Vec<f32>, usize) -> Result<Vec<f32>, EngineError>) -> Result<(), EngineError> {
+        let new: Vec<ClipSpec> = indices.into_iter().map(|i| spec(self.seed, self.style, self.motions.as_deref(), i)).collect();
         let pixels: Vec<f32> = new.iter().flat_map(|s| s.render()).map(|v| v * 2.0 - 1.0).collect();
         let latents = encode(pixels, new.len())?;
         if latents.len() != new.len() * self.per_clip {
@@ -83,9 +89,13 @@ impl LatentPool {
     }
 }
 
+/// Clips encoded in one call: a pool's starting fill (hundreds of clips) in one batch would
+/// hold gigabytes of encoder activations.
+const ENCODE_CLIPS: usize = 8;
+
 /// Clip `i` of the pool, from its own seed.
-fn spec(seed: u64, trail: Trail, motions: Option<&[usize]>, i: usize) -> ClipSpec {
-    ClipSpec { trail, ..ClipSpec::sample(&mut stage_rng(seed, 4, i), Split::Train, motions) }
+fn spec(seed: u64, style: Style, motions: Option<&[usize]>, i: usize) -> ClipSpec {
+    ClipSpec::sample(&mut stage_rng(seed, 4, i), Split::Train, motions, style)
 }
 
 /// Latent values per clip of `FRAMES` frames, for a VAE with `channels` latent channels and
@@ -97,7 +107,7 @@ pub fn per_clip(channels: usize, latent_size: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::TRAIL;
+    use crate::dataset::STYLE;
 
     /// A stand-in encoder: each clip's latents are its first pixel repeated.
     fn encode(per_clip: usize) -> impl Fn(Vec<f32>, usize) -> Result<Vec<f32>, EngineError> {
@@ -112,7 +122,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("freenoise-pool-test-{}.f32", std::process::id()));
         let _ = fs::remove_file(&path);
         let per_clip = 6;
-        let mut pool = LatentPool::open(&path, 7, TRAIL, None, per_clip).unwrap();
+        let mut pool = LatentPool::open(&path, 7, STYLE, None, per_clip).unwrap();
         pool.fill_to(3, encode(per_clip)).unwrap();
         pool.fill_to(2, encode(per_clip)).unwrap(); // already there: nothing encoded
         assert_eq!(pool.len(), 3);
@@ -122,7 +132,7 @@ mod tests {
         // A run stopped mid-write leaves part of a clip: reopening keeps the whole ones.
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(&[0u8; 10]).unwrap();
-        let mut reopened = LatentPool::open(&path, 7, TRAIL, None, per_clip).unwrap();
+        let mut reopened = LatentPool::open(&path, 7, STYLE, None, per_clip).unwrap();
         assert_eq!(reopened.len(), 3);
         for (i, (latents, caption)) in first.iter().enumerate() {
             assert_eq!((reopened.clip(i).0, reopened.clip(i).1), (latents.as_slice(), caption.as_str()));
@@ -133,12 +143,17 @@ mod tests {
         reopened.fill_to(4, encode(per_clip)).unwrap();
         assert_eq!(listed(&reopened).len(), 4);
         assert_eq!(listed(&reopened)[3], reopened.clip(3).1);
-        let mut fresh = LatentPool::open(&std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id())), 7, TRAIL, None, per_clip).unwrap();
+        let mut fresh = LatentPool::open(&std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id())), 7, STYLE, None, per_clip).unwrap();
         fresh.fill_to(4, encode(per_clip)).unwrap();
         assert_eq!(reopened.clip(3), fresh.clip(3));
+        // A starting fill larger than one encoder call comes in several, in order.
+        fresh.fill_to(21, encode(per_clip)).unwrap();
+        assert_eq!((fresh.len(), listed(&fresh).len()), (21, 21));
+        assert_eq!(fresh.clip(20).1, spec(7, STYLE, None, 20).caption());
+        assert_eq!(fresh.clip(3), reopened.clip(3));
         assert_eq!(fs::metadata(&path).unwrap().len(), 4 * per_clip as u64 * 4);
 
-        let bad = LatentPool::open(&path, 7, TRAIL, None, per_clip).unwrap().fill_to(5, |_, _| Ok(vec![0.0; 2]));
+        let bad = LatentPool::open(&path, 7, STYLE, None, per_clip).unwrap().fill_to(5, |_, _| Ok(vec![0.0; 2]));
         assert!(bad.unwrap_err().to_string().contains("latent values"));
         for file in [path.clone(), path.with_extension("txt")] {
             fs::remove_file(file).unwrap();

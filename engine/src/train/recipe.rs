@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::model_dir::ModelDir;
-use crate::dataset::{Trail, TrailStyle};
+use crate::dataset::{Placement, Style, Trail, TrailStyle};
 use crate::schedulers::{Prediction, SchedulerConfig};
 
 /// Hyper-parameters of both stages. A saved recipe lacking a newer field takes its default.
@@ -72,6 +72,16 @@ pub struct Recipe {
     /// 18). Recipes recorded before this field drew the fading trail.
     #[serde(default)]
     pub trail_style: TrailStyle,
+    /// Where straight-line movers' paths lie: centred since recipe v8, which forked v7's model
+    /// because the direction word was still unused after 40,000 s of training
+    /// ([`crate::dataset`] says why). Recipes recorded before this field spread them.
+    #[serde(default)]
+    pub placement: Placement,
+    /// Clips the pool is filled with before stage 2's first step, on top of each step's fresh
+    /// ones, so a run that starts a new pool (a fork onto new data) does not draw its first
+    /// batches from a handful of clips. Recipes recorded before this field had none.
+    #[serde(default)]
+    pub pool_start: usize,
     /// When set, stage 2 draws only these motions (indices into
     /// [`crate::dataset::vocab::MOTIONS`]) and `--evaluate` asks only for them: a diagnostic
     /// fork that asks whether the UNet can learn the direction words at all when they are most
@@ -112,6 +122,9 @@ impl Default for Recipe {
             zero_terminal_snr: true,
             trail: crate::dataset::TRAIL.ghosts,
             trail_style: crate::dataset::TRAIL.style,
+            placement: crate::dataset::PLACEMENT,
+            // ~4 minutes of encoding on the team's 2-core machine, then clips ~50 uses each at most.
+            pool_start: 400,
             focus_motions: None,
             log_every: 20,
             checkpoint_every: 200,
@@ -120,9 +133,9 @@ impl Default for Recipe {
 }
 
 impl Recipe {
-    /// The trail its clips are drawn with.
-    pub fn clip_trail(&self) -> Trail {
-        Trail { ghosts: self.trail, style: self.trail_style }
+    /// How its clips are drawn.
+    pub fn clip_style(&self) -> Style {
+        Style { trail: Trail { ghosts: self.trail, style: self.trail_style }, placement: self.placement }
     }
 
     /// The recipe a run folder recorded (`recipe.json`), if it has one.
@@ -327,12 +340,21 @@ mod tests {
         let old: Recipe = serde_json::from_str(r#"{"seed": 1}"#).unwrap();
         assert_eq!(old.trail, 0, "recipes recorded before trails drew none");
         let fading: Recipe = serde_json::from_str(r#"{"seed": 1, "trail": 3}"#).unwrap();
-        assert_eq!(fading.clip_trail(), Trail { ghosts: 3, style: TrailStyle::Fading }, "recipes v4-v5 drew the fading trail");
-        assert_eq!(Recipe::default().clip_trail(), crate::dataset::TRAIL);
+        assert_eq!(fading.clip_style().trail, Trail { ghosts: 3, style: TrailStyle::Fading }, "recipes v4-v5 drew the fading trail");
+        assert_eq!(Recipe::default().clip_style().trail, crate::dataset::TRAIL);
         assert!(!fading.zero_terminal_snr, "recipes v1-v6 trained on AnimateDiff's own betas");
         assert!(alphas_cumprod(&fading)[999] > 1e-3);
         let current = Recipe::default();
         assert_eq!((alphas_cumprod(&current)[999], scheduler_config(&current)["rescale_betas_zero_snr"].as_bool()), (0.0, Some(true)));
+    }
+
+    #[test]
+    fn older_recipes_spread_their_movers_and_start_with_an_empty_pool() {
+        let recipe: Recipe = serde_json::from_str(r#"{"seed": 1, "trail": 3, "trail_style": "comet"}"#).unwrap();
+        assert_eq!((recipe.placement, recipe.pool_start), (Placement::Spread, 0));
+        assert_eq!(Recipe::default().clip_style(), crate::dataset::STYLE);
+        let reread: Recipe = serde_json::from_str(&serde_json::to_string(&Recipe::default()).unwrap()).unwrap();
+        assert_eq!(reread.clip_style().placement, Placement::Centred);
     }
 
     #[test]

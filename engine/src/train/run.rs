@@ -157,7 +157,7 @@ impl Run {
         while self.state.vae_step < self.recipe.vae_steps {
             let start = Instant::now();
             let step = self.state.vae_step;
-            let (pixels, noise) = vae_stage::inputs(&mut self.rng(1, step), self.recipe.vae_batch_frames, self.recipe.clip_trail(), &self.device);
+            let (pixels, noise) = vae_stage::inputs(&mut self.rng(1, step), self.recipe.vae_batch_frames, self.recipe.clip_style(), &self.device);
             let (loss, mse) = vae_stage::loss(&model, pixels, noise, self.recipe.kl_weight);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optimizer.step(self.recipe.vae_lr, model, grads);
@@ -201,7 +201,7 @@ impl Run {
             let start = Instant::now();
             let step = self.state.decoder_step;
             let frames = self.recipe.vae_batch_frames;
-            let pixels = batch::frames(&mut self.rng(5, step), frames, self.recipe.clip_trail());
+            let pixels = batch::frames(&mut self.rng(5, step), frames, self.recipe.clip_style());
             let weights = decoder_stage::object_weights(&pixels, frames, SIZE, self.recipe.decoder_object_weight);
             let images = Tensor::<4>::from_data(TensorData::new(pixels, [frames, 3, SIZE, SIZE]), &plain);
             let latents = Tensor::<4>::from_data(frozen.encoder.encode(images.clone()).mean.into_data(), &self.device);
@@ -244,7 +244,7 @@ impl Run {
     fn measure_scale(&mut self) -> Result<(), EngineError> {
         let plain = self.device.clone().without_autodiff();
         let (model, _) = parts::autoencoder(Some(&self.model_dir()), self.recipe.seed, 1.0, &plain)?;
-        let (pixels, _) = vae_stage::inputs(&mut self.rng(3, 0), 64, self.recipe.clip_trail(), &plain);
+        let (pixels, _) = vae_stage::inputs(&mut self.rng(3, 0), 64, self.recipe.clip_style(), &plain);
         let mean = model.encoder.encode(pixels).mean;
         let std = scalar(mean.clone().sub(mean.mean().unsqueeze()).powi_scalar(2).mean())?.sqrt();
         let scaling = (1.0 / std.max(1e-6)) as f32;
@@ -279,18 +279,19 @@ impl Run {
         let vae = parts::vae_config(scaling);
         let latent_size = SIZE / vae.scale_factor();
         let latent = [vae.latent_channels, FRAMES, latent_size, latent_size];
-        let mut pool = LatentPool::open(&self.folder.join("latent_pool.f32"), self.recipe.seed, self.recipe.clip_trail(), self.recipe.focus_motions.clone(), latent_pool::per_clip(latent[0], latent_size))?;
+        let mut pool = LatentPool::open(&self.folder.join("latent_pool.f32"), self.recipe.seed, self.recipe.clip_style(), self.recipe.focus_motions.clone(), latent_pool::per_clip(latent[0], latent_size))?;
         let (mut total, mut count) = (0.0, 0);
         while self.state.denoise_step < self.recipe.denoise_steps {
             let start = Instant::now();
             let step = self.state.denoise_step;
             let mut rng = self.rng(2, step);
-            // This step's new clips join the pool (until it is full); the rest of the batch
-            // is drawn from everything encoded so far.
+            // This step's new clips join the pool (after the recipe's starting fill, until it is
+            // full); the rest of the batch is drawn from everything encoded so far.
             let fresh = self.recipe.fresh_clips_per_step.clamp(1, self.recipe.clips_per_batch.max(1));
-            let available = ((step + 1) * fresh).min(self.recipe.pool_clips).max(1);
+            let first = self.recipe.pool_start;
+            let available = (first + (step + 1) * fresh).min(self.recipe.pool_clips).max(1);
             pool.fill_to(available, |pixels, clips| batcher.encode(pixels, clips))?;
-            let newest = (step * fresh).min(available)..available;
+            let newest = (first + step * fresh).min(available)..available;
             let mut picked: Vec<usize> = newest.collect();
             while picked.len() < self.recipe.clips_per_batch {
                 picked.push((rng.next_u64() % available as u64) as usize);

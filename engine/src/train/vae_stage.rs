@@ -4,7 +4,7 @@ use burn::prelude::*;
 
 use super::batch;
 use super::parts::Autoencoder;
-use crate::dataset::{Trail, SIZE};
+use crate::dataset::{Style, SIZE};
 use crate::rng::SplitMix64;
 
 /// The loss of one batch of `[n, 3, SIZE, SIZE]` frames: (total, reconstruction).
@@ -18,9 +18,9 @@ pub fn loss(model: &Autoencoder, pixels: Tensor<4>, noise: Tensor<4>, kl_weight:
     (mse.clone() + kl.mul_scalar(kl_weight), mse)
 }
 
-/// A batch of `count` frames (objects with `trail`) and the posterior noise for it, on `device`.
-pub fn inputs(rng: &mut SplitMix64, count: usize, trail: Trail, device: &Device) -> (Tensor<4>, Tensor<4>) {
-    let pixels = batch::frames(rng, count, trail);
+/// A batch of `count` frames (drawn in `style`) and the posterior noise for it, on `device`.
+pub fn inputs(rng: &mut SplitMix64, count: usize, style: Style, device: &Device) -> (Tensor<4>, Tensor<4>) {
+    let pixels = batch::frames(rng, count, style);
     let latent = SIZE / 4;
     let noise = rng.normals(count * 4 * latent * latent);
     (
