@@ -21,6 +21,7 @@ fn open(folder: &Path, [vae_steps, decoder_steps, denoise_steps]: [usize; 3]) ->
     let r = &mut run.recipe;
     (r.vae_steps, r.decoder_steps, r.denoise_steps) = (vae_steps, decoder_steps, denoise_steps);
     (r.vae_batch_frames, r.clips_per_batch, r.checkpoint_every, r.log_every) = (2, 1, 1, 1);
+    r.pool_start = 3; // the recipe's 400 would take minutes to encode in a debug build
     run.save_recipe().unwrap();
     run
 }
@@ -42,6 +43,8 @@ fn trains_saves_resumes_and_exports() {
 
     open(&folder, [1, 0, 1]).train().unwrap();
     let first = std::fs::read(folder.join(UNET)).unwrap();
+    let pooled = |folder: &Path| std::fs::read_to_string(folder.join("latent_pool.txt")).unwrap().lines().count();
+    assert_eq!(pooled(&folder), 4, "the pool's starting fill of 3 clips, then one per step");
     let vae_before = tensors(&folder.join(VAE));
 
     // A second session continues from the checkpoint instead of starting over (and runs the
@@ -50,6 +53,7 @@ fn trains_saves_resumes_and_exports() {
     assert_eq!((resumed.state.vae_step, resumed.state.denoise_step), (1, 1));
     resumed.train().unwrap();
     assert_eq!((resumed.state.decoder_step, resumed.state.denoise_step), (1, 2));
+    assert_eq!(pooled(&folder), 5);
     let second = std::fs::read(folder.join(UNET)).unwrap();
     assert_ne!(first, second, "the resumed step changed the weights");
     let vae_after = tensors(&folder.join(VAE));

@@ -123,7 +123,7 @@ impl Default for Recipe {
             trail: crate::dataset::TRAIL.ghosts,
             trail_style: crate::dataset::TRAIL.style,
             placement: crate::dataset::PLACEMENT,
-            // ~4 minutes of encoding on the team's 2-core machine, then clips ~50 uses each at most.
+            // About a minute of encoding on the team's 2-core machine (~0.15 s a clip).
             pool_start: 400,
             focus_motions: None,
             log_every: 20,
