@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use engine::pipeline::Pipeline;
 use engine::store::DirStore;
-use engine::train::{evaluate, export_f16, fork, snapshot, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
+use engine::train::{evaluate, export_f16, fork, shipped_pipeline, snapshot, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
 use engine::weights::{parse_header, to_f32, Dtype};
 use engine::Backend;
 
@@ -145,6 +145,13 @@ fn trains_saves_resumes_and_exports() {
     assert_eq!((scored.step, scored.colour.total, scored.direction.total, scored.free_noise), (2, 1, 1, None));
     let kept: Evaluation = serde_json::from_str(&std::fs::read_to_string(folder.join(EVALUATION_FILE)).unwrap()).unwrap();
     assert_eq!(kept, scored);
+    // The long checks sample 64 frames without FreeNoise too: the run's own 32-row position
+    // tables refuse that, the shipped form takes it.
+    let mut plain = engine::semantics::request("a red circle moving left on a black background", engine::semantics::LONG, 0);
+    plain.free_noise = None;
+    let own = Pipeline::load(&DirStore::new(folder.join("model")).unwrap(), None, &Backend::cpu_device()).unwrap();
+    assert!(own.validate(&plain).is_err(), "the run's own tables stop short of 64 frames");
+    assert!(shipped_pipeline(&folder).unwrap().validate(&plain).is_ok());
     // The card beside the export reads the run: both stages, and the evaluation.
     write_card(&folder, &exported).unwrap();
     let card = std::fs::read_to_string(exported.join("README.md")).unwrap();

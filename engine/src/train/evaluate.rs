@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::export::export_f16;
 use super::model_dir::ModelDir;
 use super::recipe::Recipe;
 use super::run::State;
@@ -45,13 +46,26 @@ pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, Engi
     let (colour, direction) = semantics::held_out(&pipeline, &prompts, log)?;
     let mut evaluation = Evaluation { step, colour, direction, free_noise: None, plain: None, turns: None };
     if long {
-        evaluation.free_noise = Some(semantics::long_clips(&pipeline, &prompts, true, log)?);
-        evaluation.plain = Some(semantics::long_clips(&pipeline, &prompts, false, log)?);
-        evaluation.turns = Some(semantics::keyframe_turns(&pipeline, semantics::TURN_TRIES, log)?);
+        let shipped = shipped_pipeline(run)?;
+        evaluation.free_noise = Some(semantics::long_clips(&shipped, &prompts, true, log)?);
+        evaluation.plain = Some(semantics::long_clips(&shipped, &prompts, false, log)?);
+        evaluation.turns = Some(semantics::keyframe_turns(&shipped, semantics::TURN_TRIES, log)?);
     }
     let json = serde_json::to_string_pretty(&evaluation).expect("JSON values serialise");
     dir.write(EVALUATION_FILE, json.as_bytes())?;
     Ok(evaluation)
+}
+
+/// The run's model as the page ships it (`export_f16`: f16 weights, position tables lengthened).
+/// The long checks need it: plain sampling reads one position row per frame, and a run's own
+/// tables stop at 32 rows, so 64 plain frames were refused after the FreeNoise clips had run.
+pub fn shipped_pipeline(run: &Path) -> Result<Pipeline, EngineError> {
+    let folder = std::env::temp_dir().join(format!("freenoise-shipped-{}", std::process::id()));
+    export_f16(&run.join("model"), &folder)?;
+    let pipeline = Pipeline::load(&DirStore::new(&folder)?, None, &Backend::cpu_device());
+    // The weights are in memory now; the copy is not needed.
+    let _ = std::fs::remove_dir_all(&folder);
+    pipeline
 }
 
 /// The first `count` held-out prompts whose motion is one of `focus` (all, without one).

@@ -17,7 +17,7 @@ mod snapshot;
 mod vae_stage;
 
 pub use card::write_card;
-pub use evaluate::{evaluate, Evaluation, EVALUATION_FILE};
+pub use evaluate::{evaluate, shipped_pipeline, Evaluation, EVALUATION_FILE};
 pub use export::{export_f16, SHIPPED_POSITIONS};
 pub use fork::{fork, Parent};
 pub use model_dir::ModelDir;
