@@ -59,14 +59,14 @@ impl LatentPool {
     /// `[clips, C, FRAMES, h, w]`.
     pub fn fill_to(&mut self, count: usize, encode: impl Fn(Vec<f32>, usize) -> Result<Vec<f32>, EngineError>) -> Result<(), EngineError> {
         while self.len() < count {
-            self.append((self.len()..count.min(self.len() + ENCODE_CLIPS)).collect(), &encode)?;
+            self.append((count - self.len()).min(ENCODE_CLIPS), &encode)?;
         }
         Ok(())
     }
 
-    /// Renders, encodes and stores clips `indices` (the next ones).
-    fn append(&mut self, indices: Vec<usize>, encode: impl Fn(Vec<f32>, usize) -> Result<Vec<f32>, EngineError>) -> Result<(), EngineError> {
-        let new: Vec<ClipSpec> = indices.into_iter().map(|i| spec(self.seed, self.style, self.motions.as_deref(), i)).collect();
+    /// Renders, encodes and stores the next `count` clips.
+    fn append(&mut self, count: usize, encode: impl Fn(Vec<f32>, usize) -> Result<Vec<f32>, EngineError>) -> Result<(), EngineError> {
+        let new: Vec<ClipSpec> = (self.len()..self.len() + count).map(|i| spec(self.seed, self.style, self.motions.as_deref(), i)).collect();
         let pixels: Vec<f32> = new.iter().flat_map(|s| s.render()).map(|v| v * 2.0 - 1.0).collect();
         let latents = encode(pixels, new.len())?;
         if latents.len() != new.len() * self.per_clip {
