@@ -1,5 +1,5 @@
 // The issue's semantic check in the page: a held-out prompt (a colour × shape × motion
-// combination training never showed) generated on WebGPU with the page's defaults, its frames
+// combination training never showed) generated on WebGPU, its frames
 // read back from the player and judged by the same clip analyser as the native checks
 // (`engine/tests/demo_model.rs`).
 import { test, before, after } from 'node:test';
