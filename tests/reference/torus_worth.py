@@ -1,0 +1,103 @@
+"""Would wrap-around movers let FreeNoise make a coherent 64-frame clip? A sketch of the data
+decision in `train/README.md` (Next), in the manner of `placement_worth.py`: white discs on black,
+the eight directions, no colours, shapes, trails or backgrounds.
+
+Two numbers per placement:
+- worth: the share of a mover's squared pixel error (around the mean of all movers) that the
+  mean clip of its own direction removes. With zero terminal SNR the first sampling step is the
+  caption's mean clip, so this is how much the direction word can steer (centred paths: 45%,
+  spread: 16%, and only centred paths ever taught our UNet the word).
+- window clash: FreeNoise fuses 13 overlapping 16-frame windows (stride 4, pyramid weights) of a
+  64-frame clip, and every window starts its frame count at 0. If each window's first estimate is
+  the mean clip, the share of those estimates' energy (around the all-mover mean) that fusion
+  averages away. 0 when a window shifted by 4 frames wants what the clip already shows there;
+  high when the windows draw the object in different places (ghosts, then no steady path).
+
+Placements: the current data set's (centred and spread paths inside the frame, 1.5-2.1 px a
+frame) and four on a torus (the object wraps at the edges), three of them one lap of 64 px per
+16 frames so that a clip repeats every 16 frames as FreeNoise's rescheduled noise does:
+- torus, centred: the object at the frame's centre at a clip's first frame;
+- torus, random phase: anywhere along its line at the first frame;
+- torus, quarter phase: at the centre or a quarter, half or three quarters of a lap along it. A
+  window 4 frames later is a quarter lap further, so every window's mean clip agrees;
+- torus, 4-frame lap: centred at the first frame, one lap per 4 frames (16 px a frame), so a
+  window 4 frames later starts where the clip is anyway.
+
+Run:  python3 tests/reference/torus_worth.py
+"""
+
+import numpy as np
+
+SIZE, FRAMES, LONG, STRIDE, PER_DIRECTION = 64, 16, 64, 4, 200
+D = 1 / np.sqrt(2)
+DIRECTIONS = [(-1, 0), (1, 0), (0, -1), (0, 1), (-D, -D), (D, -D), (-D, D), (D, D)]
+ACROSS, ALONG = 6.0, 2.0  # `CENTRED_ACROSS`, `CENTRED_ALONG`
+
+
+def disc(x, y, radius, wrap):
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE] + 0.5
+    dx, dy = xx - x, yy - y
+    if wrap:
+        dx, dy = (dx + SIZE / 2) % SIZE - SIZE / 2, (dy + SIZE / 2) % SIZE - SIZE / 2
+    return (dx ** 2 + dy ** 2 < radius ** 2).astype(np.float32)
+
+
+def clip(rng, direction, placement):
+    radius, speed = rng.uniform(6.5, 10), rng.uniform(1.5, 2.1)
+    dx, dy = direction
+    across = rng.uniform(-ACROSS, ACROSS)
+    if placement in ("centred", "spread"):
+        margin = radius * 1.5 + 1
+        low, high, travel = margin, SIZE - margin, speed * (FRAMES - 1)
+        if placement == "centred":
+            along = rng.uniform(-ALONG, ALONG) - travel / 2
+            x, y = SIZE / 2 + dx * along - dy * across, SIZE / 2 + dy * along + dx * across
+        else:
+            def start(delta):
+                a, b = (low, high - delta) if delta >= 0 else (low - delta, high)
+                return rng.uniform(a, max(a, b))
+            x, y = start(dx * travel), start(dy * travel)
+        return np.stack([disc(x + dx * speed * f, y + dy * speed * f, radius, False) for f in range(FRAMES)])
+    # On the torus a diagonal moves a lap along both axes, so its speed per axis is the lap speed.
+    lap_frames = STRIDE if placement == "torus, 4-frame lap" else FRAMES
+    vx, vy = np.sign(np.round(dx, 3)) * SIZE / lap_frames, np.sign(np.round(dy, 3)) * SIZE / lap_frames
+    laps = {"torus, random phase": rng.uniform(0, 1), "torus, quarter phase": rng.integers(4) / 4}.get(placement, 0.0)
+    x = SIZE / 2 + SIZE * np.sign(vx) * laps - dy * across
+    y = SIZE / 2 + SIZE * np.sign(vy) * laps + dx * across
+    return np.stack([disc(x + vx * f, y + vy * f, radius, True) for f in range(FRAMES)])
+
+
+def pyramid():
+    half = np.arange(1, FRAMES // 2 + 1, dtype=np.float32)
+    return np.concatenate([half, half[::-1]])
+
+
+def window_clash(mean, overall):
+    """Share of the windows' mean-clip energy that fusing them over a LONG-frame clip cancels."""
+    w, starts = pyramid(), range(0, LONG - FRAMES + 1, STRIDE)
+    value = np.zeros((LONG, SIZE, SIZE), np.float32)
+    count = np.zeros(LONG, np.float32)
+    for s in starts:
+        value[s:s + FRAMES] += mean * w[:, None, None]
+        count[s:s + FRAMES] += w
+    fused = value / count[:, None, None]
+    lost = sum((w[:, None, None] * (mean - fused[s:s + FRAMES]) ** 2).sum() for s in starts)
+    energy = sum((w[:, None, None] * (mean - overall) ** 2).sum() for s in starts)
+    return lost / energy
+
+
+def main():
+    for placement in ("centred", "spread", "torus, centred", "torus, random phase", "torus, quarter phase",
+                      "torus, 4-frame lap"):
+        rng = np.random.default_rng(0)
+        clips = [np.stack([clip(rng, d, placement) for _ in range(PER_DIRECTION)]) for d in DIRECTIONS]
+        overall = np.concatenate(clips).mean(0)
+        means = [c.mean(0) for c in clips]
+        apart = sum(((c - overall) ** 2).sum() for c in clips)
+        within = sum(((c - m) ** 2).sum() for c, m in zip(clips, means))
+        clash = np.mean([window_clash(m, overall.mean(0)) for m in means])
+        print(f"{placement:21} worth {100 * (1 - within / apart):5.1f}%   window clash {100 * clash:5.1f}%")
+
+
+if __name__ == "__main__":
+    main()
