@@ -10,7 +10,7 @@ import { analyseFrames, nativeAnalysis } from './support/reference.mjs';
 import { withPage } from './support/session.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
-// The first held-out prompt at the trained length and the page's guidance (5), in 4 DDIM steps
+// The first held-out prompt at the trained length and the page's guidance (3), in 4 DDIM steps
 // instead of the page's 12: SwiftShader's WebGPU emulates the GPU on the CPU at ~50 s a step
 // here, so 12 steps would take ~11 minutes. The native test holds the bars at 12 steps; this one
 // checks that the page's clip means what the engine's does.

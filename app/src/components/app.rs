@@ -19,11 +19,11 @@ use crate::protocol::{DownloadProgress, FromWorker, ModelSource, ToWorker};
 
 /// The bundled model, served with the page: our demo model (`public/models/demo`, trained by
 /// `freenoise-train` on the shapes-in-motion data set; its card there says how far it follows
-/// prompts). Its defaults are the settings it was evaluated with: 16 frames (its training
-/// length; more frames go through FreeNoise), DDIM 12 steps, guidance 5, 64×64.
+/// prompts). Its defaults are the settings it was evaluated with (`engine::semantics`): 16 frames
+/// (its training length; more frames go through FreeNoise), DDIM 12 steps, guidance 3, 64×64.
 const MODEL_PATH: &str = "models/demo/";
 const MODEL_LABEL: &str = "Demo model: shapes in motion (bundled, works offline)";
-const DEFAULTS: Defaults = Defaults { frames: 16, steps: 12, guidance: 5.0, size: 64, fps: 8 };
+const DEFAULTS: Defaults = Defaults { frames: 16, steps: 12, guidance: 3.0, size: 64, fps: 8 };
 
 #[component]
 pub fn App() -> impl IntoView {

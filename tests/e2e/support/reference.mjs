@@ -14,14 +14,17 @@ function scratch(name) {
   return join(mkdtempSync(join(tmpdir(), 'freenoise-e2e-')), name);
 }
 
-/** Runs the CLI on the bundled demo model with the page's default guidance (5) and writes the
+/** The page's default guidance for the demo model (`DEFAULTS` in app/src/components/app.rs). */
+const PAGE_GUIDANCE = '3';
+
+/** Runs the CLI on the bundled demo model with the page's default guidance and writes the
  * clip as float32 .npy (F, H, W, 3) in [0, 1]; returns its path. */
 function nativeVideo({ prompt, frames, steps, seed }) {
   const out = scratch('video.npy');
   execFileSync(CLI, [
     'generate', '--model', join(ROOT, 'public/models/demo'), '--prompt', prompt, '--negative', '',
     '--frames', String(frames), '--height', '64', '--width', '64', '--steps', String(steps),
-    '--guidance', '5', '--seed', String(seed), '--save-video', out,
+    '--guidance', PAGE_GUIDANCE, '--seed', String(seed), '--save-video', out,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   return out;
 }
