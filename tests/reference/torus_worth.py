@@ -28,43 +28,32 @@ Run:  python3 tests/reference/torus_worth.py
 
 import numpy as np
 
-SIZE, FRAMES, LONG, STRIDE, PER_DIRECTION = 64, 16, 64, 4, 200
-D = 1 / np.sqrt(2)
-DIRECTIONS = [(-1, 0), (1, 0), (0, -1), (0, 1), (-D, -D), (D, -D), (-D, D), (D, D)]
-ACROSS, ALONG = 6.0, 2.0  # `CENTRED_ACROSS`, `CENTRED_ALONG`
+import placement_worth
+from placement_worth import ACROSS, DIRECTIONS, FRAMES, SIZE
+
+LONG, STRIDE, PER_DIRECTION = 64, 4, 200
 
 
-def disc(x, y, radius, wrap):
+def disc(x, y, radius):
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] + 0.5
     dx, dy = xx - x, yy - y
-    if wrap:
-        dx, dy = (dx + SIZE / 2) % SIZE - SIZE / 2, (dy + SIZE / 2) % SIZE - SIZE / 2
+    dx, dy = (dx + SIZE / 2) % SIZE - SIZE / 2, (dy + SIZE / 2) % SIZE - SIZE / 2
     return (dx ** 2 + dy ** 2 < radius ** 2).astype(np.float32)
 
 
 def clip(rng, direction, placement):
-    radius, speed = rng.uniform(6.5, 10), rng.uniform(1.5, 2.1)
+    if placement in ("centred", "spread"):
+        return placement_worth.clip(rng, direction, placement == "centred")
+    radius = rng.uniform(6.5, 10)
     dx, dy = direction
     across = rng.uniform(-ACROSS, ACROSS)
-    if placement in ("centred", "spread"):
-        margin = radius * 1.5 + 1
-        low, high, travel = margin, SIZE - margin, speed * (FRAMES - 1)
-        if placement == "centred":
-            along = rng.uniform(-ALONG, ALONG) - travel / 2
-            x, y = SIZE / 2 + dx * along - dy * across, SIZE / 2 + dy * along + dx * across
-        else:
-            def start(delta):
-                a, b = (low, high - delta) if delta >= 0 else (low - delta, high)
-                return rng.uniform(a, max(a, b))
-            x, y = start(dx * travel), start(dy * travel)
-        return np.stack([disc(x + dx * speed * f, y + dy * speed * f, radius, False) for f in range(FRAMES)])
     # On the torus a diagonal moves a lap along both axes, so its speed per axis is the lap speed.
     lap_frames = STRIDE if placement == "torus, 4-frame lap" else FRAMES
     vx, vy = np.sign(np.round(dx, 3)) * SIZE / lap_frames, np.sign(np.round(dy, 3)) * SIZE / lap_frames
     laps = {"torus, random phase": rng.uniform(0, 1), "torus, quarter phase": rng.integers(4) / 4}.get(placement, 0.0)
     x = SIZE / 2 + SIZE * np.sign(vx) * laps - dy * across
     y = SIZE / 2 + SIZE * np.sign(vy) * laps + dx * across
-    return np.stack([disc(x + vx * f, y + vy * f, radius, True) for f in range(FRAMES)])
+    return np.stack([disc(x + vx * f, y + vy * f, radius) for f in range(FRAMES)])
 
 
 def pyramid():
