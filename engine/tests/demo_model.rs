@@ -1,8 +1,8 @@
 //! The shipped demo model (`public/models/demo`, the page's default) on the 16-frame
 //! semantic check: every held-out prompt (colour × shape × motion combinations training never
 //! showed) is generated with the page's settings and read by the clip analyser. Both bars are
-//! the issue's: colour and direction right in at least 90% (the shipped model, run11 at step
-//! 2200 at guidance 3, reads 51 and 56 of 56; `train/README.md`, stop 22).
+//! the issue's: colour and direction right in at least 90% (the shipped model, run12 at step
+//! 650, reads 52 and 55 of 56; `train/README.md`, stop 22).
 
 use std::path::PathBuf;
 
