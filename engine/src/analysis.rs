@@ -5,6 +5,13 @@
 //! The background is estimated per row as the median colour of that row over all frames and
 //! columns (an object covers a minority of any row, and a vertical gradient is constant along
 //! a row). Pixels far from their row's background are the object.
+//!
+//! Positions are read on a torus: an object's centroid is the circular mean of its pixels'
+//! columns and rows, and each frame's centroid is taken a whole frame width or height away when
+//! that puts it nearer the previous one. So a mover that leaves one edge and comes back at the
+//! other (the data set's [`crate::dataset::Placement::Torus`]) keeps travelling the same way,
+//! and an object split across two edges is read where it is; for an object inside the frame
+//! the circular mean is its centroid.
 
 use crate::dataset::vocab::{Direction, COLOURS};
 
@@ -19,7 +26,8 @@ const MIN_SPEED: f32 = 0.3;
 pub struct Analysis {
     /// Index into [`COLOURS`] of the named colour nearest the object's median colour.
     pub colour: Option<usize>,
-    /// Object centroid per frame (x, y in pixels), `None` where it is absent.
+    /// Object centroid per frame (x, y in pixels, unwrapped across the frame's edges, so a
+    /// wrapping mover's track continues past them), `None` where it is absent.
     pub centroids: Vec<Option<[f32; 2]>>,
 }
 
@@ -27,17 +35,18 @@ pub struct Analysis {
 pub fn analyse(frames: &[Vec<u8>], width: usize, height: usize) -> Analysis {
     let background = row_backgrounds(frames, width, height);
     let mut object_pixels: [Vec<u8>; 3] = Default::default();
+    let mut previous: Option<[f32; 2]> = None;
     let centroids = frames
         .iter()
         .map(|frame| {
-            let (mut sx, mut sy, mut n) = (0.0, 0.0, 0usize);
+            let (mut columns, mut rows, mut n) = (Circular::default(), Circular::default(), 0usize);
             for y in 0..height {
                 for x in 0..width {
                     let i = (y * width + x) * 3;
                     let pixel = [frame[i], frame[i + 1], frame[i + 2]];
                     if distance(pixel, background[y]) > FOREGROUND {
-                        sx += x as f32 + 0.5;
-                        sy += y as f32 + 0.5;
+                        columns.add(x as f32 + 0.5, width);
+                        rows.add(y as f32 + 0.5, height);
                         n += 1;
                         for c in 0..3 {
                             object_pixels[c].push(pixel[c]);
@@ -45,7 +54,12 @@ pub fn analyse(frames: &[Vec<u8>], width: usize, height: usize) -> Analysis {
                     }
                 }
             }
-            (n >= MIN_PIXELS).then(|| [sx / n as f32, sy / n as f32])
+            let centroid = (n >= MIN_PIXELS).then(|| {
+                let (x, y) = (columns.mean(width), rows.mean(height));
+                previous.map_or([x, y], |[px, py]| [nearest_turn(x, px, width), nearest_turn(y, py, height)])
+            });
+            previous = centroid.or(previous);
+            centroid
         })
         .collect();
     let colour = (!object_pixels[0].is_empty()).then(|| {
@@ -100,6 +114,32 @@ impl Analysis {
             .collect();
         steps.iter().filter(|&&d| d > 0.0).count() as f32 / steps.len().max(1) as f32
     }
+}
+
+/// Sums of the unit vectors of positions on a circle of `period` pixels.
+#[derive(Default)]
+struct Circular {
+    cos: f64,
+    sin: f64,
+}
+
+impl Circular {
+    fn add(&mut self, position: f32, period: usize) {
+        let angle = std::f64::consts::TAU * position as f64 / period as f64;
+        self.cos += angle.cos();
+        self.sin += angle.sin();
+    }
+
+    /// The circular mean, in `0..period`.
+    fn mean(&self, period: usize) -> f32 {
+        (self.sin.atan2(self.cos) / std::f64::consts::TAU * period as f64).rem_euclid(period as f64) as f32
+    }
+}
+
+/// `position` moved by whole `period`s to lie within half a period of `previous`.
+fn nearest_turn(position: f32, previous: f32, period: usize) -> f32 {
+    let period = period as f32;
+    position + period * ((previous - position) / period).round()
 }
 
 fn row_backgrounds(frames: &[Vec<u8>], width: usize, height: usize) -> Vec<[u8; 3]> {

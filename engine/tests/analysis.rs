@@ -79,8 +79,10 @@ fn centred_movers_cross_the_middle_and_the_draws_match_the_spread_stream() {
     for seed in 0..400 {
         let centred = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, STYLE);
         let spread = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, spread_style);
-        // Both placements make the same draws: an older run's pool keeps its clips.
+        // Every placement makes the same draws: an older run's pool keeps its clips.
         assert_eq!(centred.caption(), spread.caption());
+        let torus = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, Style { placement: Placement::Torus, ..STYLE });
+        assert_eq!(torus.caption(), spread.caption());
         for (c, s) in centred.objects.iter().zip(&spread.objects) {
             if !matches!(c.motion(), Motion::Direction(_)) {
                 assert_eq!(c, s, "only straight-line movers are placed differently");
@@ -103,4 +105,47 @@ fn centred_movers_cross_the_middle_and_the_draws_match_the_spread_stream() {
     }
     assert!(movers > 150, "{movers} movers drawn");
     assert!(spread_off_centre > movers / 4, "spread paths lie all over the frame ({spread_off_centre} of {movers} off centre)");
+}
+
+#[test]
+fn torus_movers_lap_the_frame_once_a_clip_and_read_right_across_the_edges() {
+    use engine::dataset::{Placement, Style, LAP_SPEED, STYLE};
+    let torus = Style { placement: Placement::Torus, ..STYLE };
+    let mut rng = SplitMix64::new(11);
+    for p in held_out_prompts() {
+        let spec = ClipSpec::single_in(p.colour, p.shape, p.motion, p.background, torus, &mut rng);
+        let o = spec.objects[0];
+        // -1, 0 or 1 along each axis.
+        let [ux, uy] = p.direction.vector().map(|v| if v.abs() > 0.1 { v.signum() } else { 0.0 });
+        let (a, b) = (o.pose(0), o.pose(FRAMES));
+        for (moved, unit) in [(b.x - a.x, ux), (b.y - a.y, uy)] {
+            assert!((moved - unit * SIZE as f32).abs() < 1e-3, "{}: moved {moved} px in a clip", p.caption());
+        }
+        // The clip repeats every FRAMES frames, as FreeNoise's rescheduled noise does.
+        assert_eq!(spec.render_frame(0), spec.render_frame(FRAMES), "{}", p.caption());
+        let a = analyse(&rgb8(&spec.render()), SIZE, SIZE);
+        assert_eq!(a.colour, Some(p.colour), "colour of {}", p.caption());
+        assert_eq!(a.direction(0..FRAMES), Some(p.direction), "direction of {}", p.caption());
+        assert_eq!(a.visible(), 1.0, "{}", p.caption());
+        assert!(a.consistency() > 0.99, "{}: consistency {}", p.caption(), a.consistency());
+        let [vx, vy] = a.velocity(0..FRAMES).unwrap();
+        assert!((vx - ux * LAP_SPEED).abs() < 0.5 && (vy - uy * LAP_SPEED).abs() < 0.5, "{}: read {vx}, {vy} px a frame", p.caption());
+    }
+}
+
+#[test]
+fn an_object_split_across_an_edge_is_read_at_the_edge() {
+    // A red disc centred on the left edge: half of it shows at each side of the frame.
+    let mut frame = vec![0u8; SIZE * SIZE * 3];
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let dx = (x as f32 + 0.5).min(SIZE as f32 - x as f32 - 0.5);
+            if dx.hypot(y as f32 + 0.5 - 40.0) < 8.0 {
+                frame[(y * SIZE + x) * 3] = 220;
+            }
+        }
+    }
+    let a = analyse(&vec![frame; 3], SIZE, SIZE);
+    let [x, y] = a.centroids[0].unwrap();
+    assert!(x.min(SIZE as f32 - x) < 0.5 && (y - 40.0).abs() < 0.5, "read at {x}, {y}");
 }

@@ -65,12 +65,28 @@ pub enum Placement {
     /// Recipe v8: the path's midpoint within [`CENTRED_ACROSS`] px of the frame's centre across
     /// the motion and [`CENTRED_ALONG`] px along it, so a direction word means one path.
     Centred,
+    /// Recipe v9: the frame is a torus (an object leaving one edge comes back at the other), a
+    /// mover goes one lap of [`SIZE`] px per [`FRAMES`] frames along each axis it moves on, its
+    /// line within [`CENTRED_ACROSS`] px of the centre and its place along the line anywhere.
+    /// Why: FreeNoise fuses 16-frame windows 4 frames apart and repeats the first window's
+    /// noise every 16 frames; windows agree only when a caption's mean clip is the same at
+    /// every frame, so the noise, not the caption, must say where the object is, and a clip
+    /// that repeats every 16 frames matches the repeated noise (`tests/reference/torus_worth.py`).
+    Torus,
 }
 
 /// Largest offset of a centred path from the centre, across its motion.
 pub const CENTRED_ACROSS: f32 = 6.0;
 /// Largest offset of a centred path's midpoint from the centre, along its motion.
 pub const CENTRED_ALONG: f32 = 2.0;
+/// A torus mover's speed along each axis it moves on: one lap per clip.
+pub const LAP_SPEED: f32 = SIZE as f32 / FRAMES as f32;
+/// Speeds of movers inside the frame, pixels per frame.
+const SPEEDS: (f32, f32) = (1.5, 2.1);
+/// On a torus ghosts follow this much closer in time, so a trail is as long in pixels as on a
+/// path inside the frame at its mean speed. Why: at the lap speed a trail 2.5 frames per ghost
+/// long covered over half of its row in every frame, and the analyser took it for background.
+const TORUS_TRAIL_TIME: f32 = (SPEEDS.0 + SPEEDS.1) / 2.0 / LAP_SPEED;
 
 /// How many ghosts a moving object leaves behind, and how they look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +136,8 @@ pub struct ClipSpec {
     pub background: usize,
     /// The objects' trail: [`TRAIL`], or an older run's (none before recipe v4).
     pub trail: Trail,
+    /// Whether the frame wraps around ([`Placement::Torus`]).
+    pub wraps: bool,
 }
 
 /// Which combinations a draw may use.
@@ -161,11 +179,12 @@ impl Object {
         }
     }
 
-    /// Draws a placement for an object of this kind whose whole path stays in the frame.
-    /// Both placements make the same number of draws, so the streams after them line up.
+    /// Draws a placement for an object of this kind whose whole path stays in the frame (on a
+    /// torus, a mover's path laps it). Every placement makes the same number of draws, so the
+    /// streams after them line up.
     fn place(colour: usize, shape: usize, motion: usize, placement: Placement, rng: &mut SplitMix64) -> Self {
         let radius = rng.uniform(6.5, 10.0);
-        let speed = rng.uniform(1.5, 2.1);
+        let speed = rng.uniform(SPEEDS.0, SPEEDS.1);
         let margin = radius * 1.5 + 1.0; // room for growth and for star points
         let low = margin;
         let high = SIZE as f32 - margin;
@@ -187,6 +206,17 @@ impl Object {
                 let along = rng.uniform(-CENTRED_ALONG, CENTRED_ALONG) - travel / 2.0;
                 // (-dy, dx) is the unit vector across the motion.
                 [centre + dx * along - dy * across, centre + dy * along + dx * across]
+            }
+            (Motion::Direction(d), Placement::Torus) => {
+                let [dx, dy] = d.vector();
+                let across = rng.uniform(-CENTRED_ACROSS, CENTRED_ACROSS);
+                // The phase: on a torus, moving the start a whole lap along the line changes nothing.
+                let laps = rng.uniform(0.0, 1.0) * SIZE as f32;
+                let axis = |v: f32| if v.abs() > 0.1 { v.signum() } else { 0.0 };
+                let start = [centre + axis(dx) * laps - dy * across, centre + axis(dy) * laps + dx * across];
+                // A diagonal laps along both axes at once, √2 times faster along its own line.
+                let lap = LAP_SPEED / dx.abs().max(dy.abs());
+                return Self { colour, shape, motion, start: start.map(|v| v.rem_euclid(SIZE as f32)), radius, speed: lap };
             }
             (Motion::Bouncing, _) => [rng.uniform(low, high), rng.uniform(low + speed * 7.0, high)],
             _ => [rng.uniform(low, high), rng.uniform(low, high)],
@@ -214,12 +244,18 @@ impl ClipSpec {
                 objects.push(Object::place(c, s, m, style.placement, rng));
             }
         }
-        Self { objects, background: pick(rng, BACKGROUNDS.len()), trail: style.trail }
+        Self { objects, background: pick(rng, BACKGROUNDS.len()), trail: style.trail, wraps: style.placement == Placement::Torus }
     }
 
     /// A single object of the current data set (for evaluation prompts and analyser tests).
     pub fn single(colour: usize, shape: usize, motion: usize, background: usize, rng: &mut SplitMix64) -> Self {
-        Self { objects: vec![Object::place(colour, shape, motion, PLACEMENT, rng)], background, trail: TRAIL }
+        Self::single_in(colour, shape, motion, background, STYLE, rng)
+    }
+
+    /// A single object drawn in `style`.
+    pub fn single_in(colour: usize, shape: usize, motion: usize, background: usize, style: Style, rng: &mut SplitMix64) -> Self {
+        let object = Object::place(colour, shape, motion, style.placement, rng);
+        Self { objects: vec![object], background, trail: style.trail, wraps: style.placement == Placement::Torus }
     }
 
     pub fn caption(&self) -> String {
@@ -240,12 +276,29 @@ impl ClipSpec {
             // Oldest ghost first, so nearer ones and the object itself paint over it.
             for k in (1..=self.trail.ghosts).rev() {
                 let (back, opacity, scale) = self.trail.ghost(k);
+                let back = if self.wraps { back * TORUS_TRAIL_TIME } else { back };
                 let pose = o.pose_at(f as f32 - back);
-                draw(&mut frame, SIZE, SHAPES[o.shape], Pose { radius: pose.radius * scale, ..pose }, COLOURS[o.colour].rgb, opacity);
+                self.paint(&mut frame, o, Pose { radius: pose.radius * scale, ..pose }, opacity);
             }
-            draw(&mut frame, SIZE, SHAPES[o.shape], o.pose(f), COLOURS[o.colour].rgb, 1.0);
+            self.paint(&mut frame, o, o.pose(f), 1.0);
         }
         frame
+    }
+
+    /// Draws `o` at `pose`; on a torus also its copies a frame away, so the part that leaves
+    /// one edge shows at the other (`draw` skips what falls outside the frame).
+    fn paint(&self, frame: &mut [f32], o: &Object, pose: Pose, opacity: f32) {
+        let (shape, rgb) = (SHAPES[o.shape], COLOURS[o.colour].rgb);
+        if !self.wraps {
+            return draw(frame, SIZE, shape, pose, rgb, opacity);
+        }
+        let size = SIZE as f32;
+        let (x, y) = (pose.x.rem_euclid(size), pose.y.rem_euclid(size));
+        for oy in [-size, 0.0, size] {
+            for ox in [-size, 0.0, size] {
+                draw(frame, SIZE, shape, Pose { x: x + ox, y: y + oy, ..pose }, rgb, opacity);
+            }
+        }
     }
 }
 

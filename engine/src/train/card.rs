@@ -100,8 +100,14 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
         };
         let _ = writeln!(w, "Moving objects leave {look} of {} ghosts, so each frame shows which way they go.", recipe.trail);
     }
-    if recipe.placement == Placement::Centred {
-        let _ = writeln!(w, "Objects moving in a straight line cross the middle of the frame (the midpoint of their path within {CENTRED_ACROSS} px of its centre), so a direction word means one path.");
+    match recipe.placement {
+        Placement::Spread => {}
+        Placement::Centred => {
+            let _ = writeln!(w, "Objects moving in a straight line cross the middle of the frame (the midpoint of their path within {CENTRED_ACROSS} px of its centre), so a direction word means one path.");
+        }
+        Placement::Torus => {
+            let _ = writeln!(w, "The frame wraps around: an object moving in a straight line goes one lap of {SIZE} px along each axis it moves on in {FRAMES} frames, on a line within {CENTRED_ACROSS} px of the centre, starting anywhere along it, so the noise, not the caption, says where it is (what FreeNoise's long clips need).");
+        }
     }
     if let Some(motions) = &recipe.focus_motions {
         let words: Vec<String> = motions.iter().filter_map(|&m| MOTIONS.get(m)).map(|m| m.words()).collect();
