@@ -10,6 +10,7 @@ pub mod backend;
 pub mod clip;
 pub mod config;
 pub mod dataset;
+pub mod demo;
 pub mod error;
 pub mod freenoise;
 #[cfg(not(target_arch = "wasm32"))]

@@ -13,20 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{analyse, Analysis};
 use crate::dataset::vocab::{Direction, COLOURS, SHAPES};
 use crate::dataset::EvalPrompt;
+use crate::demo::{FRAMES, GUIDANCE, SIZE, STEPS};
 use crate::pipeline::{Pipeline, Request};
 use crate::EngineError;
 
-/// Sampling settings of every check: the page's defaults for the demo model.
-pub const STEPS: usize = 12;
-/// Guidance 3, not AnimateDiff's 7.5 or our earlier 5: on the 56 held-out prompts the step-2200
-/// model draws the asked colour in 51 at guidance 3 and 4 and in 49 at 5 (direction 56 at all
-/// three); at 5 the stronger push turns reds on white orange and purples blue
-/// (`train/README.md`, stop 22).
-pub const GUIDANCE: f32 = 3.0;
-/// The data set's frame size.
-pub const SIZE: usize = 64;
 /// Clip lengths: the trained length, and the long clips FreeNoise is for.
-pub const SHORT: usize = 16;
+pub const SHORT: usize = FRAMES;
 pub const LONG: usize = 64;
 /// The keyframe of the multi-prompt check, and how many two-prompt clips it makes.
 pub const TURN_AT: usize = 32;
@@ -56,7 +48,7 @@ impl std::fmt::Display for Share {
     }
 }
 
-/// A request with the checks' settings.
+/// A request with the checks' settings ([`crate::demo`]).
 pub fn request(prompt: &str, frames: usize, seed: u64) -> Request {
     let mut r = Request::new(prompt);
     (r.frames, r.height, r.width, r.steps, r.guidance, r.seed) = (frames, SIZE, SIZE, STEPS, GUIDANCE, seed);

@@ -13,17 +13,18 @@ use super::progress::{ProgressBar, Run};
 use super::settings::{Defaults, Settings};
 use super::suggestions::Suggestions;
 use crate::client::Client;
+use engine::demo;
 use crate::panic_hook::STATUS_ID;
 use crate::player::{Frames, Player};
 use crate::protocol::{DownloadProgress, FromWorker, ModelSource, ToWorker};
 
 /// The bundled model, served with the page: our demo model (`public/models/demo`, trained by
 /// `freenoise-train` on the shapes-in-motion data set; its card there says how far it follows
-/// prompts). Its defaults are the settings it was evaluated with (`engine::semantics`): 16 frames
+/// prompts). Its defaults are the settings it was evaluated with (`engine::demo`): 16 frames
 /// (its training length; more frames go through FreeNoise), DDIM 12 steps, guidance 3, 64×64.
 const MODEL_PATH: &str = "models/demo/";
 const MODEL_LABEL: &str = "Demo model: shapes in motion (bundled, works offline)";
-const DEFAULTS: Defaults = Defaults { frames: 16, steps: 12, guidance: 3.0, size: 64, fps: 8 };
+const DEFAULTS: Defaults = Defaults { frames: demo::FRAMES, steps: demo::STEPS, guidance: demo::GUIDANCE, size: demo::SIZE, fps: 8 };
 
 #[component]
 pub fn App() -> impl IntoView {

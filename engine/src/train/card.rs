@@ -12,7 +12,8 @@ use super::recipe::Recipe;
 use super::run::{json, State};
 use crate::dataset::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
 use crate::dataset::{held_out_prompts, Placement, TrailStyle, CENTRED_ACROSS, FRAMES, SIZE};
-use crate::semantics::{GUIDANCE, STEPS, TURN_AT};
+use crate::demo::{GUIDANCE, STEPS};
+use crate::semantics::TURN_AT;
 use crate::EngineError;
 
 /// Rows of the loss table per stage.

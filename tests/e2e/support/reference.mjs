@@ -14,7 +14,8 @@ function scratch(name) {
   return join(mkdtempSync(join(tmpdir(), 'freenoise-e2e-')), name);
 }
 
-/** The page's default guidance for the demo model (`DEFAULTS` in app/src/components/app.rs). */
+/** The page's default guidance for the demo model (`engine::demo::GUIDANCE`, which the page's
+ * `DEFAULTS` read). */
 const PAGE_GUIDANCE = '3';
 
 /** Runs the CLI on the bundled demo model with the page's default guidance and writes the
