@@ -134,10 +134,8 @@ pub struct Object {
 pub struct ClipSpec {
     pub objects: Vec<Object>,
     pub background: usize,
-    /// The objects' trail: [`TRAIL`], or an older run's (none before recipe v4).
-    pub trail: Trail,
-    /// Whether the frame wraps around ([`Placement::Torus`]).
-    pub wraps: bool,
+    /// How it is drawn: [`STYLE`], or an older run's (no trail before recipe v4).
+    pub style: Style,
 }
 
 /// Which combinations a draw may use.
@@ -244,7 +242,7 @@ impl ClipSpec {
                 objects.push(Object::place(c, s, m, style.placement, rng));
             }
         }
-        Self { objects, background: pick(rng, BACKGROUNDS.len()), trail: style.trail, wraps: style.placement == Placement::Torus }
+        Self { objects, background: pick(rng, BACKGROUNDS.len()), style }
     }
 
     /// A single object of the current data set (for evaluation prompts and analyser tests).
@@ -254,8 +252,7 @@ impl ClipSpec {
 
     /// A single object drawn in `style`.
     pub fn single_in(colour: usize, shape: usize, motion: usize, background: usize, style: Style, rng: &mut SplitMix64) -> Self {
-        let object = Object::place(colour, shape, motion, style.placement, rng);
-        Self { objects: vec![object], background, trail: style.trail, wraps: style.placement == Placement::Torus }
+        Self { objects: vec![Object::place(colour, shape, motion, style.placement, rng)], background, style }
     }
 
     pub fn caption(&self) -> String {
@@ -274,9 +271,10 @@ impl ClipSpec {
         fill_background(&mut frame, SIZE, BACKGROUNDS[self.background]);
         for o in &self.objects {
             // Oldest ghost first, so nearer ones and the object itself paint over it.
-            for k in (1..=self.trail.ghosts).rev() {
-                let (back, opacity, scale) = self.trail.ghost(k);
-                let back = if self.wraps { back * TORUS_TRAIL_TIME } else { back };
+            let trail = self.style.trail;
+            for k in (1..=trail.ghosts).rev() {
+                let (back, opacity, scale) = trail.ghost(k);
+                let back = if self.wraps() { back * TORUS_TRAIL_TIME } else { back };
                 let pose = o.pose_at(f as f32 - back);
                 self.paint(&mut frame, o, Pose { radius: pose.radius * scale, ..pose }, opacity);
             }
@@ -285,11 +283,15 @@ impl ClipSpec {
         frame
     }
 
+    fn wraps(&self) -> bool {
+        self.style.placement == Placement::Torus
+    }
+
     /// Draws `o` at `pose`; on a torus also its copies a frame away, so the part that leaves
     /// one edge shows at the other (`draw` skips what falls outside the frame).
     fn paint(&self, frame: &mut [f32], o: &Object, pose: Pose, opacity: f32) {
         let (shape, rgb) = (SHAPES[o.shape], COLOURS[o.colour].rgb);
-        if !self.wraps {
+        if !self.wraps() {
             return draw(frame, SIZE, shape, pose, rgb, opacity);
         }
         let size = SIZE as f32;
