@@ -1,6 +1,7 @@
 //! The page: prompt and settings, Generate / Cancel, progress with a live preview, and the
 //! clip player. All engine work happens in the worker (see `client`).
 
+use engine::demo;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -13,7 +14,6 @@ use super::progress::{ProgressBar, Run};
 use super::settings::{Defaults, Settings};
 use super::suggestions::Suggestions;
 use crate::client::Client;
-use engine::demo;
 use crate::panic_hook::STATUS_ID;
 use crate::player::{Frames, Player};
 use crate::protocol::{DownloadProgress, FromWorker, ModelSource, ToWorker};
