@@ -115,8 +115,7 @@ fn torus_movers_lap_the_frame_once_a_clip_and_read_right_across_the_edges() {
     for p in held_out_prompts() {
         let spec = ClipSpec::single_in(p.colour, p.shape, p.motion, p.background, torus, &mut rng);
         let o = spec.objects[0];
-        // -1, 0 or 1 along each axis.
-        let [ux, uy] = p.direction.vector().map(|v| if v.abs() > 0.1 { v.signum() } else { 0.0 });
+        let [ux, uy] = p.direction.signs();
         let (a, b) = (o.pose(0), o.pose(FRAMES));
         for (moved, unit) in [(b.x - a.x, ux), (b.y - a.y, uy)] {
             assert!((moved - unit * SIZE as f32).abs() < 1e-3, "{}: moved {moved} px in a clip", p.caption());

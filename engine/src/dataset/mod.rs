@@ -210,8 +210,8 @@ impl Object {
                 let across = rng.uniform(-CENTRED_ACROSS, CENTRED_ACROSS);
                 // The phase: on a torus, moving the start a whole lap along the line changes nothing.
                 let laps = rng.uniform(0.0, 1.0) * SIZE as f32;
-                let axis = |v: f32| if v.abs() > 0.1 { v.signum() } else { 0.0 };
-                let start = [centre + axis(dx) * laps - dy * across, centre + axis(dy) * laps + dx * across];
+                let [sx, sy] = d.signs();
+                let start = [centre + sx * laps - dy * across, centre + sy * laps + dx * across];
                 // A diagonal laps along both axes at once, √2 times faster along its own line.
                 let lap = LAP_SPEED / dx.abs().max(dy.abs());
                 return Self { colour, shape, motion, start: start.map(|v| v.rem_euclid(SIZE as f32)), radius, speed: lap };

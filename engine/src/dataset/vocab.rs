@@ -88,6 +88,11 @@ pub const MOTIONS: [Motion; 12] = [
 ];
 
 impl Direction {
+    /// The sign of its step along each axis: -1, 0 or 1 (image coordinates).
+    pub fn signs(self) -> [f32; 2] {
+        self.vector().map(|v| if v.abs() > 0.1 { v.signum() } else { 0.0 })
+    }
+
     /// Unit step in image coordinates (y grows downwards).
     pub fn vector(self) -> [f32; 2] {
         let d = std::f32::consts::FRAC_1_SQRT_2;
