@@ -3,8 +3,12 @@
 //! checks (and usable on any clip of shapes on plain or vertical-gradient backgrounds).
 //!
 //! The background is estimated per row as the median colour of that row over all frames and
-//! columns (an object covers a minority of any row, and a vertical gradient is constant along
-//! a row). Pixels far from their row's background are the object.
+//! columns (an object mostly covers a minority of any row, and a vertical gradient is constant
+//! along a row). A row whose median lies far from the straight line through the rows' medians
+//! (fitted robustly, so up to half the rows may be off it) takes the line's colour instead: a
+//! long comet lapping a torus along its own row covers most of that row in every frame, and
+//! the row's median is then the object's colour. Pixels far from their row's background are
+//! the object.
 //!
 //! Positions are read on a torus: an object's centroid is the circular mean of its pixels'
 //! columns and rows, and each frame's centroid is taken a whole frame width or height away when
@@ -143,6 +147,43 @@ fn nearest_turn(position: f32, previous: f32, period: usize) -> f32 {
 }
 
 fn row_backgrounds(frames: &[Vec<u8>], width: usize, height: usize) -> Vec<[u8; 3]> {
+    let medians = row_medians(frames, width, height);
+    let lines: [(f32, f32); 3] = std::array::from_fn(|c| repeated_median_line(&medians.iter().map(|m| m[c] as f32).collect::<Vec<_>>()));
+    medians
+        .iter()
+        .enumerate()
+        .map(|(y, &m)| {
+            let fit = lines.map(|(at_zero, slope)| (at_zero + slope * y as f32).round().clamp(0.0, 255.0) as u8);
+            if distance(m, fit) > FOREGROUND { fit } else { m }
+        })
+        .collect()
+}
+
+/// Siegel's repeated-median line through `values[i]` at `i`, as (value at 0, slope): every
+/// median it takes ignores up to half of the points, so a band of rows an object covered
+/// cannot tilt it. A plain background is the line of slope 0, a vertical gradient a sloping one.
+fn repeated_median_line(values: &[f32]) -> (f32, f32) {
+    let n = values.len();
+    if n < 2 {
+        return (values.first().copied().unwrap_or(0.0), 0.0);
+    }
+    let mut slopes: Vec<f32> = (0..n)
+        .map(|i| {
+            let mut through_i: Vec<f32> = (0..n).filter(|&j| j != i).map(|j| (values[j] - values[i]) / (j as f32 - i as f32)).collect();
+            median_f32(&mut through_i)
+        })
+        .collect();
+    let slope = median_f32(&mut slopes);
+    let mut at_zero: Vec<f32> = values.iter().enumerate().map(|(i, v)| v - slope * i as f32).collect();
+    (median_f32(&mut at_zero), slope)
+}
+
+fn median_f32(values: &mut [f32]) -> f32 {
+    values.sort_unstable_by(f32::total_cmp);
+    values[values.len() / 2]
+}
+
+fn row_medians(frames: &[Vec<u8>], width: usize, height: usize) -> Vec<[u8; 3]> {
     (0..height)
         .map(|y| {
             let mut channels: [Vec<u8>; 3] = Default::default();

@@ -133,6 +133,31 @@ fn torus_movers_lap_the_frame_once_a_clip_and_read_right_across_the_edges() {
 }
 
 #[test]
+fn a_long_torus_comet_that_covers_most_of_its_row_is_still_read() {
+    use engine::dataset::{Placement, Style, Trail, TrailStyle};
+    // Six comet ghosts (`demo-run15`'s data): an object and its tail reach ~35 px along the
+    // row it laps, more than half of every frame's row, so those rows' medians are its colour.
+    let long = Style { trail: Trail { ghosts: 6, style: TrailStyle::Comet }, placement: Placement::Torus };
+    let mut rng = SplitMix64::new(12);
+    let mut over_half = 0;
+    for p in held_out_prompts() {
+        let spec = ClipSpec::single_in(p.colour, p.shape, p.motion, p.background, long, &mut rng);
+        let frames = rgb8(&spec.render());
+        let o = spec.objects[0];
+        let row = o.pose(0).y.rem_euclid(SIZE as f32) as usize;
+        let rgb = engine::dataset::vocab::COLOURS[p.colour].rgb;
+        let covered = frames.iter().flat_map(|f| f[row * SIZE * 3..][..SIZE * 3].chunks(3)).filter(|px| px.iter().zip(rgb).all(|(&a, b)| a.abs_diff(b) <= 2)).count();
+        over_half += usize::from(2 * covered > SIZE * FRAMES);
+        let a = analyse(&frames, SIZE, SIZE);
+        assert_eq!(a.colour, Some(p.colour), "colour of {}", p.caption());
+        assert_eq!(a.direction(0..FRAMES), Some(p.direction), "direction of {}", p.caption());
+        assert_eq!(a.visible(), 1.0, "{}", p.caption());
+        assert!(a.consistency() > 0.99, "{}: consistency {}", p.caption(), a.consistency());
+    }
+    assert!(over_half > 0, "no horizontal comet covered most of its row: the case this test is for");
+}
+
+#[test]
 fn an_object_split_across_an_edge_is_read_at_the_edge() {
     // A red disc centred on the left edge: half of it shows at each side of the frame.
     let mut frame = vec![0u8; SIZE * SIZE * 3];
