@@ -85,7 +85,9 @@ pub const LAP_SPEED: f32 = SIZE as f32 / FRAMES as f32;
 const SPEEDS: (f32, f32) = (1.5, 2.1);
 /// On a torus ghosts follow this much closer in time, so a trail is as long in pixels as on a
 /// path inside the frame at its mean speed. Why: at the lap speed a trail 2.5 frames per ghost
-/// long covered over half of its row in every frame, and the analyser took it for background.
+/// long covered over half of its row in every frame, and the analyser then took it for
+/// background. A longer torus comet is a recipe's ghost count (`demo-run15`: six, ~35 px
+/// with its object), which the analyser reads since it mends such rows (`crate::analysis`).
 const TORUS_TRAIL_TIME: f32 = (SPEEDS.0 + SPEEDS.1) / 2.0 / LAP_SPEED;
 
 /// How many ghosts a moving object leaves behind, and how they look.
