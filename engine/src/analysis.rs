@@ -67,7 +67,7 @@ pub fn analyse(frames: &[Vec<u8>], width: usize, height: usize) -> Analysis {
         })
         .collect();
     let colour = (!object_pixels[0].is_empty()).then(|| {
-        let median = object_pixels.map(|mut v| median(&mut v));
+        let median = object_pixels.map(|mut v| median(&mut v, u8::cmp));
         (0..COLOURS.len()).min_by(|&a, &b| distance(median, COLOURS[a].rgb).total_cmp(&distance(median, COLOURS[b].rgb))).expect("colours")
     });
     Analysis { colour, centroids }
@@ -170,17 +170,12 @@ fn repeated_median_line(values: &[f32]) -> (f32, f32) {
     let mut slopes: Vec<f32> = (0..n)
         .map(|i| {
             let mut through_i: Vec<f32> = (0..n).filter(|&j| j != i).map(|j| (values[j] - values[i]) / (j as f32 - i as f32)).collect();
-            median_f32(&mut through_i)
+            median(&mut through_i, f32::total_cmp)
         })
         .collect();
-    let slope = median_f32(&mut slopes);
+    let slope = median(&mut slopes, f32::total_cmp);
     let mut at_zero: Vec<f32> = values.iter().enumerate().map(|(i, v)| v - slope * i as f32).collect();
-    (median_f32(&mut at_zero), slope)
-}
-
-fn median_f32(values: &mut [f32]) -> f32 {
-    values.sort_unstable_by(f32::total_cmp);
-    values[values.len() / 2]
+    (median(&mut at_zero, f32::total_cmp), slope)
 }
 
 fn row_medians(frames: &[Vec<u8>], width: usize, height: usize) -> Vec<[u8; 3]> {
@@ -195,13 +190,14 @@ fn row_medians(frames: &[Vec<u8>], width: usize, height: usize) -> Vec<[u8; 3]> 
                     }
                 }
             }
-            channels.map(|mut v| median(&mut v))
+            channels.map(|mut v| median(&mut v, u8::cmp))
         })
         .collect()
 }
 
-fn median(values: &mut [u8]) -> u8 {
-    values.sort_unstable();
+/// The upper median of `values` under `order` (bytes and slopes alike).
+fn median<T: Copy>(values: &mut [T], order: impl FnMut(&T, &T) -> std::cmp::Ordering) -> T {
+    values.sort_unstable_by(order);
     values[values.len() / 2]
 }
 
