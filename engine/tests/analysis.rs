@@ -83,6 +83,8 @@ fn centred_movers_cross_the_middle_and_the_draws_match_the_spread_stream() {
         assert_eq!(centred.caption(), spread.caption());
         let torus = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, Style { placement: Placement::Torus, ..STYLE });
         assert_eq!(torus.caption(), spread.caption());
+        let two_phase = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, Style { placement: Placement::TwoPhaseTorus, ..STYLE });
+        assert_eq!(two_phase.caption(), spread.caption());
         for (c, s) in centred.objects.iter().zip(&spread.objects) {
             if !matches!(c.motion(), Motion::Direction(_)) {
                 assert_eq!(c, s, "only straight-line movers are placed differently");
@@ -108,28 +110,63 @@ fn centred_movers_cross_the_middle_and_the_draws_match_the_spread_stream() {
 }
 
 #[test]
-fn torus_movers_lap_the_frame_once_a_clip_and_read_right_across_the_edges() {
-    use engine::dataset::{Placement, Style, LAP_SPEED, STYLE};
-    let torus = Style { placement: Placement::Torus, ..STYLE };
-    let mut rng = SplitMix64::new(11);
-    for p in held_out_prompts() {
-        let spec = ClipSpec::single_in(p.colour, p.shape, p.motion, p.background, torus, &mut rng);
-        let o = spec.objects[0];
-        let [ux, uy] = p.direction.signs();
-        let (a, b) = (o.pose(0), o.pose(FRAMES));
-        for (moved, unit) in [(b.x - a.x, ux), (b.y - a.y, uy)] {
-            assert!((moved - unit * SIZE as f32).abs() < 1e-3, "{}: moved {moved} px in a clip", p.caption());
+fn torus_movers_lap_the_frame_and_read_right_across_the_edges() {
+    use engine::dataset::{Placement, Style, STYLE};
+    for placement in [Placement::Torus, Placement::TwoPhaseTorus] {
+        let (lap, speed) = (placement.lap_frames().unwrap(), placement.lap_speed().unwrap());
+        let style = Style { placement, ..STYLE };
+        let mut rng = SplitMix64::new(11);
+        for p in held_out_prompts() {
+            let spec = ClipSpec::single_in(p.colour, p.shape, p.motion, p.background, style, &mut rng);
+            let o = spec.objects[0];
+            let [ux, uy] = p.direction.signs();
+            let (a, b) = (o.pose(0), o.pose(lap));
+            for (moved, unit) in [(b.x - a.x, ux), (b.y - a.y, uy)] {
+                assert!((moved - unit * SIZE as f32).abs() < 1e-3, "{placement:?}, {}: moved {moved} px in a lap", p.caption());
+            }
+            // The clip repeats every lap, and FRAMES frames are whole laps, as FreeNoise's
+            // rescheduled noise repeats every FRAMES frames.
+            assert_eq!(FRAMES % lap, 0);
+            assert_eq!(spec.render_frame(0), spec.render_frame(lap), "{placement:?}, {}", p.caption());
+            let a = analyse(&rgb8(&spec.render()), SIZE, SIZE);
+            assert_eq!(a.colour, Some(p.colour), "{placement:?}: colour of {}", p.caption());
+            assert_eq!(a.direction(0..FRAMES), Some(p.direction), "{placement:?}: direction of {}", p.caption());
+            assert_eq!(a.visible(), 1.0, "{placement:?}, {}", p.caption());
+            assert!(a.consistency() > 0.99, "{placement:?}, {}: consistency {}", p.caption(), a.consistency());
+            let [vx, vy] = a.velocity(0..FRAMES).unwrap();
+            assert!((vx - ux * speed).abs() < 0.5 && (vy - uy * speed).abs() < 0.5, "{placement:?}, {}: read {vx}, {vy} px a frame", p.caption());
         }
-        // The clip repeats every FRAMES frames, as FreeNoise's rescheduled noise does.
-        assert_eq!(spec.render_frame(0), spec.render_frame(FRAMES), "{}", p.caption());
-        let a = analyse(&rgb8(&spec.render()), SIZE, SIZE);
-        assert_eq!(a.colour, Some(p.colour), "colour of {}", p.caption());
-        assert_eq!(a.direction(0..FRAMES), Some(p.direction), "direction of {}", p.caption());
-        assert_eq!(a.visible(), 1.0, "{}", p.caption());
-        assert!(a.consistency() > 0.99, "{}: consistency {}", p.caption(), a.consistency());
-        let [vx, vy] = a.velocity(0..FRAMES).unwrap();
-        assert!((vx - ux * LAP_SPEED).abs() < 0.5 && (vy - uy * LAP_SPEED).abs() < 0.5, "{}: read {vx}, {vy} px a frame", p.caption());
     }
+}
+
+#[test]
+fn two_phase_torus_movers_start_at_the_centre_or_half_a_lap_from_it() {
+    use engine::dataset::{Placement, Split, Style, CENTRED_ACROSS, STYLE};
+    let style = Style { placement: Placement::TwoPhaseTorus, ..STYLE };
+    let half = SIZE as f32 / 2.0;
+    let mut seen = [0; 2];
+    for seed in 0..300 {
+        let spec = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, style);
+        for o in &spec.objects {
+            let Motion::Direction(d) = o.motion() else { continue };
+            let ([dx, dy], [sx, sy]) = (d.vector(), d.signs());
+            let p = o.pose(0);
+            // Its start less the phase's place along the line must lie across the line through
+            // the centre (on the torus), within CENTRED_ACROSS of it.
+            let wrap = |v: f32| (v + half).rem_euclid(SIZE as f32) - half;
+            let fits = |laps: f32| {
+                let (rx, ry) = (wrap(p.x - half - sx * laps), wrap(p.y - half - sy * laps));
+                (rx * dx + ry * dy).abs() < 1e-3 && (-dy * rx + dx * ry).abs() <= CENTRED_ACROSS + 1e-3
+            };
+            let phase = match (fits(0.0), fits(half)) {
+                (true, false) => 0,
+                (false, true) => 1,
+                _ => panic!("{}: starts at {}, {}, at neither phase", spec.caption(), p.x, p.y),
+            };
+            seen[phase] += 1;
+        }
+    }
+    assert!(seen.iter().all(|&n| n > 40), "both phases are drawn: {seen:?}");
 }
 
 #[test]

@@ -12,9 +12,15 @@ down exactly at low noise, does not divide by an error near 0). Near 0% at a noi
 no model can use the sign there; sampling (DDIM 12: 999, 908, 817, ...) settles an object's path
 around t = 900-800, and `word_probe.py` measures what a trained UNet makes of it.
 
+The opposite sign is the worst case. What training rewards is the second printout: the error
+of the best estimate that does not know the sign (the posterior over both families) less the
+error of the one that does, in the same unit. That is the most any loss can gain from reading
+the caption's sign at that noise level.
+
 Placements: the shipped data set's centred paths (recipe v8), the random-phase torus with the
-three-ghost comet (recipe v9) and with six ghosts (stop 25's `demo-run15`), and a half-and-half
-mixture of centred and torus movers.
+three-ghost comet (recipe v9) and with six ghosts (stop 25's `demo-run15`), a half-and-half
+mixture of centred and torus movers, and the two-phase torus (recipe v10: one lap per 8
+frames, starting at the centre of the line or half a lap from it).
 
 Run:  python3 tests/reference/sign_ceiling.py
 """
@@ -70,6 +76,10 @@ def family(placement, sign):
                         start = centre + along - sign * speed * (FRAMES - 1) / 2
                         # Ghosts 2.5 frames apart, three of them (recipe v6's comet).
                         clips.append(comet(lambda f: start + sign * speed * f, centre + across, radius, 3, 2.5, False))
+            elif placement == "torus, two phases":
+                for phase in (0, SIZE / 2):  # one lap per 8 frames: 2 px a frame
+                    # Ghosts 2.5 frames × (1.8 px / 8 px) apart (the data set's torus_trail_time).
+                    clips.append(comet(lambda f: centre + sign * (phase + 2 * f), centre + across, radius, 3, 2.5 * 1.8 / 8, True))
             else:
                 ghosts = 6 if placement == "torus, six ghosts" else 3
                 for phase in range(SIZE):  # one lap (SIZE px) per FRAMES frames: 1 px a frame
@@ -91,30 +101,35 @@ def worth(placement, rng, alphas):
         fam = {s: family(placement, s) for s in (1, -1)}
     scale = np.concatenate(list(fam.values())).std()
     fam = {s: c / scale for s, c in fam.items()}
-    mean = np.concatenate(list(fam.values())).mean(axis=0)
-    out = {}
+    both = np.concatenate(list(fam.values()))
+    mean = both.mean(axis=0)
+    opposite, unknown = {}, {}
     for t in TIMESTEPS:
         a = alphas[t]
-        ratios = []
+        wrongs, unknowns = [], []
         for _ in range(TRUE_CLIPS):
             sign = rng.choice((1, -1))
             x0 = fam[sign][rng.integers(len(fam[sign]))]
             for _ in range(NOISE_DRAWS):
                 noisy = np.sqrt(a) * x0 + np.sqrt(1 - a) * rng.standard_normal(x0.shape)
-                right = ((posterior_mean(noisy, fam[sign], a) - x0) ** 2).sum()
-                wrong = ((posterior_mean(noisy, fam[-sign], a) - x0) ** 2).sum()
-                ratios.append((wrong - right) / ((x0 - mean) ** 2).sum())
-        out[t] = 100 * np.mean(ratios)
-    return out
+                error = lambda estimate: ((estimate - x0) ** 2).sum() / ((x0 - mean) ** 2).sum()
+                right = error(posterior_mean(noisy, fam[sign], a))
+                wrongs.append(error(posterior_mean(noisy, fam[-sign], a)) - right)
+                unknowns.append(error(posterior_mean(noisy, both, a)) - right)
+        opposite[t], unknown[t] = 100 * np.mean(wrongs), 100 * np.mean(unknowns)
+    return opposite, unknown
 
 
 def main():
     alphas = alphas_cumprod()
     rng = np.random.default_rng(0)
-    print("extra error of the best estimate with the opposite sign, in % of the clip's distance from the mean clip:")
-    for placement in ("centred", "torus, three ghosts", "torus, six ghosts", "half centred, half torus"):
-        row = worth(placement, rng, alphas)
-        print(f"  {placement:<26} " + "  ".join(f"t={t}: {v:+.1f}%" for t, v in row.items()))
+    rows = {}
+    for placement in ("centred", "torus, three ghosts", "torus, six ghosts", "half centred, half torus", "torus, two phases"):
+        rows[placement] = worth(placement, rng, alphas)
+    for i, what in enumerate(("with the opposite sign", "not knowing the sign")):
+        print(f"extra error of the best estimate {what}, in % of the clip's distance from the mean clip:")
+        for placement, row in rows.items():
+            print(f"  {placement:<26} " + "  ".join(f"t={t}: {v:+.1f}%" for t, v in row[i].items()))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ frame) and four on a torus (the object wraps at the edges), three of them one la
 - torus, quarter phase: at the centre or a quarter, half or three quarters of a lap along it. A
   window 4 frames later is a quarter lap further, so every window's mean clip agrees;
 - torus, 4-frame lap: centred at the first frame, one lap per 4 frames (16 px a frame), so a
-  window 4 frames later starts where the clip is anyway.
+  window 4 frames later starts where the clip is anyway;
+- torus, two phases (recipe v10): one lap per 8 frames (8 px a frame), at the centre or half a
+  lap along at the first frame. A window 4 frames later is half a lap further, which swaps the
+  two phases, so every window's mean clip agrees, and that mean is two blobs, not a band.
 
 Run:  python3 tests/reference/torus_worth.py
 """
@@ -48,9 +51,11 @@ def clip(rng, direction, placement):
     dx, dy = direction
     across = rng.uniform(-ACROSS, ACROSS)
     # On the torus a diagonal moves a lap along both axes, so its speed per axis is the lap speed.
-    lap_frames = STRIDE if placement == "torus, 4-frame lap" else FRAMES
+    lap_frames = {"torus, 4-frame lap": STRIDE, "torus, two phases": 2 * STRIDE}.get(placement, FRAMES)
     vx, vy = np.sign(np.round(dx, 3)) * SIZE / lap_frames, np.sign(np.round(dy, 3)) * SIZE / lap_frames
     laps = {"torus, random phase": rng.uniform(0, 1), "torus, quarter phase": rng.integers(4) / 4}.get(placement, 0.0)
+    if placement == "torus, two phases":
+        laps = rng.integers(2) / 2
     x = SIZE / 2 + SIZE * np.sign(vx) * laps - dy * across
     y = SIZE / 2 + SIZE * np.sign(vy) * laps + dx * across
     return np.stack([disc(x + vx * f, y + vy * f, radius) for f in range(FRAMES)])
@@ -77,7 +82,7 @@ def window_clash(mean, overall):
 
 def main():
     for placement in ("centred", "spread", "torus, centred", "torus, random phase", "torus, quarter phase",
-                      "torus, 4-frame lap"):
+                      "torus, 4-frame lap", "torus, two phases"):
         rng = np.random.default_rng(0)
         clips = [np.stack([clip(rng, d, placement) for _ in range(PER_DIRECTION)]) for d in DIRECTIONS]
         overall = np.concatenate(clips).mean(0)

@@ -73,22 +73,59 @@ pub enum Placement {
     /// every frame, so the noise, not the caption, must say where the object is, and a clip
     /// that repeats every 16 frames matches the repeated noise (`tests/reference/torus_worth.py`).
     Torus,
+    /// Recipe v10: the torus at twice the speed, one lap per [`FRAMES`]` / 2` frames (8 px a
+    /// frame), starting at the centre of its line or half a lap from it, nothing in between.
+    /// Why: FreeNoise's windows are 4 frames apart and count their frames from 0, so they agree
+    /// only when a caption's mean clip looks the same 4 frames later. With one lap per 16 frames
+    /// that forces a random phase, whose mean clip is a band the same for both signs of a
+    /// direction, and the UNet has to learn the sign as a product of caption and motion
+    /// features, which two CPU runs of 600–2,300 steps did not (`train/README.md`, stops
+    /// 23–25). Here 4 frames are half a lap, which the two phases swap, so the windows still
+    /// agree (window clash 0.8%) while the mean clip is two blobs travelling the caption's way:
+    /// the word writes the sign as a sum again, as on centred paths (worth 24.4% against the
+    /// random phase's 7.7%; `tests/reference/torus_worth.py`).
+    TwoPhaseTorus,
+}
+
+impl Placement {
+    /// Frames per lap on a torus placement; `None` where the frame does not wrap.
+    pub fn lap_frames(self) -> Option<usize> {
+        match self {
+            Placement::Spread | Placement::Centred => None,
+            Placement::Torus => Some(FRAMES),
+            Placement::TwoPhaseTorus => Some(FRAMES / 2),
+        }
+    }
+
+    /// A torus mover's speed along each axis it moves on, pixels per frame.
+    pub fn lap_speed(self) -> Option<f32> {
+        self.lap_frames().map(|frames| SIZE as f32 / frames as f32)
+    }
+
+    /// The phases a torus mover may start at, as fractions of a lap: `None` for anywhere.
+    fn phases(self) -> Option<usize> {
+        match self {
+            Placement::TwoPhaseTorus => Some(2),
+            _ => None,
+        }
+    }
 }
 
 /// Largest offset of a centred path from the centre, across its motion.
 pub const CENTRED_ACROSS: f32 = 6.0;
 /// Largest offset of a centred path's midpoint from the centre, along its motion.
 pub const CENTRED_ALONG: f32 = 2.0;
-/// A torus mover's speed along each axis it moves on: one lap per clip.
-pub const LAP_SPEED: f32 = SIZE as f32 / FRAMES as f32;
 /// Speeds of movers inside the frame, pixels per frame.
 const SPEEDS: (f32, f32) = (1.5, 2.1);
-/// On a torus ghosts follow this much closer in time, so a trail is as long in pixels as on a
-/// path inside the frame at its mean speed. Why: at the lap speed a trail 2.5 frames per ghost
-/// long covered over half of its row in every frame, and the analyser then took it for
-/// background. A longer torus comet is a recipe's ghost count (`demo-run15`: six, ~35 px
-/// with its object), which the analyser reads since it mends such rows (`crate::analysis`).
-const TORUS_TRAIL_TIME: f32 = (SPEEDS.0 + SPEEDS.1) / 2.0 / LAP_SPEED;
+/// On a torus ghosts follow closer in time, by the mean in-frame speed over the lap speed, so
+/// a trail is as long in pixels as on a path inside the frame. Why: at the lap speed a trail
+/// 2.5 frames per ghost long covered over half of its row in every frame, and the analyser
+/// then took it for background. A longer torus comet is a recipe's ghost count (`demo-run15`:
+/// six, ~35 px with its object), which the analyser reads since it mends such rows
+/// (`crate::analysis`).
+fn torus_trail_time(lap_speed: f32) -> f32 {
+    (SPEEDS.0 + SPEEDS.1) / 2.0 / lap_speed
+}
 
 /// How many ghosts a moving object leaves behind, and how they look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,15 +244,17 @@ impl Object {
                 // (-dy, dx) is the unit vector across the motion.
                 [centre + dx * along - dy * across, centre + dy * along + dx * across]
             }
-            (Motion::Direction(d), Placement::Torus) => {
+            (Motion::Direction(d), Placement::Torus | Placement::TwoPhaseTorus) => {
                 let [dx, dy] = d.vector();
                 let across = rng.uniform(-CENTRED_ACROSS, CENTRED_ACROSS);
                 // The phase: on a torus, moving the start a whole lap along the line changes nothing.
-                let laps = rng.uniform(0.0, 1.0) * SIZE as f32;
+                let draw = rng.uniform(0.0, 1.0);
+                let phase = placement.phases().map_or(draw, |n| (draw * n as f32).floor() / n as f32);
+                let laps = phase * SIZE as f32;
                 let [sx, sy] = d.signs();
                 let start = [centre + sx * laps - dy * across, centre + sy * laps + dx * across];
                 // A diagonal laps along both axes at once, √2 times faster along its own line.
-                let lap = LAP_SPEED / dx.abs().max(dy.abs());
+                let lap = placement.lap_speed().expect("a torus laps") / dx.abs().max(dy.abs());
                 return Self { colour, shape, motion, start: start.map(|v| v.rem_euclid(SIZE as f32)), radius, speed: lap };
             }
             (Motion::Bouncing, _) => [rng.uniform(low, high), rng.uniform(low + speed * 7.0, high)],
@@ -276,7 +315,7 @@ impl ClipSpec {
             let trail = self.style.trail;
             for k in (1..=trail.ghosts).rev() {
                 let (back, opacity, scale) = trail.ghost(k);
-                let back = if self.wraps() { back * TORUS_TRAIL_TIME } else { back };
+                let back = self.style.placement.lap_speed().map_or(back, |speed| back * torus_trail_time(speed));
                 let pose = o.pose_at(f as f32 - back);
                 self.paint(&mut frame, o, Pose { radius: pose.radius * scale, ..pose }, opacity);
             }
@@ -286,7 +325,7 @@ impl ClipSpec {
     }
 
     fn wraps(&self) -> bool {
-        self.style.placement == Placement::Torus
+        self.style.placement.lap_frames().is_some()
     }
 
     /// Draws `o` at `pose`; on a torus also its copies a frame away, so the part that leaves

@@ -109,6 +109,9 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
         Placement::Torus => {
             let _ = writeln!(w, "The frame wraps around: an object moving in a straight line goes one lap of {SIZE} px along each axis it moves on in {FRAMES} frames, on a line within {CENTRED_ACROSS} px of the centre, starting anywhere along it, so the noise, not the caption, says where it is (what FreeNoise's long clips need).");
         }
+        Placement::TwoPhaseTorus => {
+            let _ = writeln!(w, "The frame wraps around: an object moving in a straight line goes one lap of {SIZE} px along each axis it moves on in {} frames, on a line within {CENTRED_ACROSS} px of the centre, starting at the centre of its line or half a lap from it, so a clip looks the same 4 frames later up to which of the two it started at (what FreeNoise's windows, 4 frames apart, need) and the direction word still says which way the object goes from there.", recipe.placement.lap_frames().unwrap_or(FRAMES));
+        }
     }
     if let Some(motions) = &recipe.focus_motions {
         let words: Vec<String> = motions.iter().filter_map(|&m| MOTIONS.get(m)).map(|m| m.words()).collect();
