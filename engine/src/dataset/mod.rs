@@ -73,8 +73,8 @@ pub enum Placement {
     /// every frame, so the noise, not the caption, must say where the object is, and a clip
     /// that repeats every 16 frames matches the repeated noise (`tests/reference/torus_worth.py`).
     Torus,
-    /// Recipe v10: the torus at twice the speed, one lap per [`FRAMES`]` / 2` frames (8 px a
-    /// frame), starting at the centre of its line or half a lap from it, nothing in between.
+    /// Recipe v10: the torus at twice the speed, one lap per 8 frames (8 px a frame), starting
+    /// at the centre of its line or half a lap from it, nothing in between.
     /// Why: FreeNoise's windows are 4 frames apart and count their frames from 0, so they agree
     /// only when a caption's mean clip looks the same 4 frames later. With one lap per 16 frames
     /// that forces a random phase, whose mean clip is a band the same for both signs of a
@@ -102,7 +102,7 @@ impl Placement {
         self.lap_frames().map(|frames| SIZE as f32 / frames as f32)
     }
 
-    /// The phases a torus mover may start at, as fractions of a lap: `None` for anywhere.
+    /// How many evenly spaced phases a torus mover may start at: `None` for anywhere on its line.
     fn phases(self) -> Option<usize> {
         match self {
             Placement::TwoPhaseTorus => Some(2),
