@@ -114,6 +114,8 @@ fn torus_movers_lap_the_frame_and_read_right_across_the_edges() {
     use engine::dataset::{Placement, Style, STYLE};
     for placement in [Placement::Torus, Placement::TwoPhaseTorus] {
         let (lap, speed) = (placement.lap_frames().unwrap(), placement.lap_speed().unwrap());
+        // FRAMES frames are whole laps, as FreeNoise's rescheduled noise repeats every FRAMES frames.
+        assert_eq!(FRAMES % lap, 0, "{placement:?}");
         let style = Style { placement, ..STYLE };
         let mut rng = SplitMix64::new(11);
         for p in held_out_prompts() {
@@ -124,9 +126,7 @@ fn torus_movers_lap_the_frame_and_read_right_across_the_edges() {
             for (moved, unit) in [(b.x - a.x, ux), (b.y - a.y, uy)] {
                 assert!((moved - unit * SIZE as f32).abs() < 1e-3, "{placement:?}, {}: moved {moved} px in a lap", p.caption());
             }
-            // The clip repeats every lap, and FRAMES frames are whole laps, as FreeNoise's
-            // rescheduled noise repeats every FRAMES frames.
-            assert_eq!(FRAMES % lap, 0);
+            // The clip repeats every lap.
             assert_eq!(spec.render_frame(0), spec.render_frame(lap), "{placement:?}, {}", p.caption());
             let a = analyse(&rgb8(&spec.render()), SIZE, SIZE);
             assert_eq!(a.colour, Some(p.colour), "{placement:?}: colour of {}", p.caption());

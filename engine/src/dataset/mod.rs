@@ -79,7 +79,7 @@ pub enum Placement {
     /// only when a caption's mean clip looks the same 4 frames later. With one lap per 16 frames
     /// that forces a random phase, whose mean clip is a band the same for both signs of a
     /// direction, and the UNet has to learn the sign as a product of caption and motion
-    /// features, which two CPU runs of 600–2,300 steps did not (`train/README.md`, stops
+    /// features, which four CPU runs of 600–2,300 steps did not (`train/README.md`, stops
     /// 23–25). Here 4 frames are half a lap, which the two phases swap, so the windows still
     /// agree (window clash 0.8%) while the mean clip is two blobs travelling the caption's way:
     /// the word writes the sign as a sum again, as on centred paths (worth 24.4% against the
