@@ -82,6 +82,9 @@ pub struct GenerateRequest {
     pub free_noise: FreeNoiseOptions,
     /// Extra keyframe prompts `(frame, prompt)`; the main prompt is the keyframe at frame 0.
     pub keyframes: Vec<(usize, String)>,
+    /// Between keyframes: "hold" (each prompt until the next keyframe), "linear" or
+    /// "spherical" (diffusers' travel from one keyframe's prompt to the next's).
+    pub interpolation: String,
     pub motion_injection: bool,
     /// A preview every this many steps (0: none).
     pub preview_every: usize,

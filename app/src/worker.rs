@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use engine::freenoise::prompts::Interpolation;
 use engine::freenoise::{NoiseType, Weighting};
 use engine::memory::ModelShape;
 use engine::pipeline::{FreeNoiseSettings, Flow, Pipeline, Progress, Request, StepFuture};
@@ -183,6 +184,12 @@ fn engine_request(request: GenerateRequest) -> Result<Request, String> {
     if !request.keyframes.is_empty() {
         r.keyframes = std::iter::once((0, request.prompt)).chain(request.keyframes).collect();
     }
+    r.interpolation = match request.interpolation.as_str() {
+        "hold" => Interpolation::Hold,
+        "linear" => Interpolation::Linear,
+        "spherical" => Interpolation::Spherical,
+        other => return Err(format!("unknown keyframe interpolation {other:?}")),
+    };
     r.motion_injection = request.motion_injection;
     r.preview_every = request.preview_every;
     Ok(r)

@@ -389,11 +389,11 @@ impl Pipeline {
 
     /// Per-frame embeddings `[frames, tokens, dim]` travelling between keyframe embeddings.
     async fn travel(&self, keys: &[Tensor<3>], keyframes: &Keyframes, frames: usize, how: Interpolation) -> Result<Tensor<3>, EngineError> {
-        let plan = keyframes.blend_plan(frames);
+        let plan = keyframes.blend_plan(frames, how);
         let all = Tensor::cat(keys.to_vec(), 0);
         let [_, tokens, dim] = all.dims();
         match how {
-            Interpolation::Linear => {
+            Interpolation::Linear | Interpolation::Hold => {
                 let from = select_frames(all.clone(), &plan.iter().map(|p| p.0).collect::<Vec<_>>());
                 let to = select_frames(all, &plan.iter().map(|p| p.1).collect::<Vec<_>>());
                 let t: Vec<f32> = plan.iter().map(|p| p.2).collect();

@@ -14,6 +14,7 @@ use crate::analysis::{analyse, Analysis};
 use crate::dataset::vocab::{Direction, COLOURS, SHAPES};
 use crate::dataset::EvalPrompt;
 use crate::demo::{FRAMES, GUIDANCE, SIZE, STEPS};
+use crate::freenoise::prompts::Interpolation;
 use crate::pipeline::{Pipeline, Request};
 use crate::EngineError;
 
@@ -94,7 +95,8 @@ pub fn long_clips(pipeline: &Pipeline, prompts: &[EvalPrompt], free_noise: bool,
 }
 
 /// `tries` two-prompt clips, "a C S moving left …" then "… moving up …" from frame
-/// [`TURN_AT`], with FreeNoise's motion injection: the share whose motion [`turned`].
+/// [`TURN_AT`], with the page's multi-prompt settings (each prompt held until the next
+/// keyframe, FreeNoise's motion injection on): the share whose motion [`turned`].
 pub fn keyframe_turns(pipeline: &Pipeline, tries: usize, log: &mut dyn FnMut(String)) -> Result<Share, EngineError> {
     let mut share = Share::default();
     for i in 0..tries {
@@ -103,6 +105,7 @@ pub fn keyframe_turns(pipeline: &Pipeline, tries: usize, log: &mut dyn FnMut(Str
         let second = format!("a {colour} {shape} moving up on a black background");
         let mut r = request(&first, LONG, 1000 + i as u64);
         r.keyframes = vec![(0, first.clone()), (TURN_AT, second)];
+        r.interpolation = Interpolation::Hold;
         r.motion_injection = true;
         let a = generate(pipeline, &r)?;
         let ok = turned(&a, Direction::Left, Direction::Up);

@@ -75,9 +75,10 @@ fn a_motion_filter_draws_only_the_listed_motions() {
 fn centred_movers_cross_the_middle_and_the_draws_match_the_spread_stream() {
     use engine::dataset::{Placement, Split, Style, CENTRED_ACROSS, CENTRED_ALONG, FRAMES, STYLE};
     let spread_style = Style { placement: Placement::Spread, ..STYLE };
+    let centred_style = Style { placement: Placement::Centred, ..STYLE };
     let (mut movers, mut spread_off_centre) = (0, 0);
     for seed in 0..400 {
-        let centred = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, STYLE);
+        let centred = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, centred_style);
         let spread = ClipSpec::sample(&mut SplitMix64::new(seed), Split::Train, None, spread_style);
         // Every placement makes the same draws: an older run's pool keeps its clips.
         assert_eq!(centred.caption(), spread.caption());

@@ -68,6 +68,13 @@ pub fn Advanced(settings: Settings) -> impl IntoView {
                     </div>
                 </For>
                 <button type="button" class="secondary" on:click=add_row>"Add keyframe"</button>
+                <label>"Between descriptions"
+                    <select prop:value=settings.interpolation on:change=move |ev| settings.interpolation.set(event_target_value(&ev))>
+                        <option value="hold">"Change at each keyframe"</option>
+                        <option value="linear">"Blend from keyframe to keyframe"</option>
+                        <option value="spherical">"Blend along the sphere"</option>
+                    </select>
+                </label>
                 <label class="check">
                     <input type="checkbox" prop:checked=settings.motion_injection on:change=move |ev| settings.motion_injection.set(event_target_checked(&ev)) />
                     "Motion injection"

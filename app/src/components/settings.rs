@@ -35,6 +35,8 @@ pub struct Settings {
     pub weighting: RwSignal<String>,
     pub noise: RwSignal<String>,
     pub keyframes: RwSignal<Vec<KeyframeRow>>,
+    /// How the prompt goes from one keyframe to the next: "hold", "linear" or "spherical".
+    pub interpolation: RwSignal<String>,
     pub motion_injection: RwSignal<bool>,
 }
 
@@ -69,6 +71,8 @@ impl Settings {
             weighting: text("pyramid".into()),
             noise: text("shuffle".into()),
             keyframes: RwSignal::new(Vec::new()),
+            // The editor says "Description from this frame": each one holds until the next.
+            interpolation: text("hold".into()),
             motion_injection: RwSignal::new(true),
         }
     }
@@ -136,6 +140,7 @@ impl Settings {
             sampler: Some(self.sampler.get()).filter(|s| s != "model"),
             free_noise: FreeNoiseOptions { enabled: free_noise, window, stride, weighting: self.weighting.get(), noise: self.noise.get() },
             keyframes: rows,
+            interpolation: self.interpolation.get(),
             motion_injection: self.motion_injection.get(),
             preview_every: (steps / 5).max(1),
         })

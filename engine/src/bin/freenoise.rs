@@ -82,8 +82,12 @@ enum Switch {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum InterpolationArg {
+    /// Diffusers' prompt travel: from each keyframe's prompt to the next's, frame by frame.
     Linear,
+    /// As linear, along the great circle between the embeddings.
     Spherical,
+    /// Each keyframe's prompt until the next keyframe (the page's default).
+    Hold,
 }
 
 #[derive(clap::Args)]
@@ -256,6 +260,7 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     request.interpolation = match args.interpolation {
         InterpolationArg::Linear => Interpolation::Linear,
         InterpolationArg::Spherical => Interpolation::Spherical,
+        InterpolationArg::Hold => Interpolation::Hold,
     };
     request.motion_injection = args.motion_injection == Switch::On;
     request.chunk = Some(args.chunk);

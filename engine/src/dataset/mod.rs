@@ -16,7 +16,15 @@
 //! the current one ([`TRAIL`], a [`TrailStyle::Comet`]) reaches twice the object's radius
 //! behind it in the object's own colour.
 //!
-//! Straight-line movers cross the frame's centre ([`PLACEMENT`], a [`Placement::Centred`]).
+//! Straight-line movers lap a torus ([`PLACEMENT`], a [`Placement::TwoPhaseTorus`], recipe v10):
+//! the frame wraps around, and the object is back where it started every 8 frames. Why:
+//! FreeNoise's windows agree only on a clip that looks the same 4 frames later (see the
+//! placement's own docs); on centred paths the shipped model's 64-frame clips reversed or
+//! left the frame (FreeNoise coherent in 1 of 8), on the torus 5 of 8 (`train/README.md`,
+//! stop 30).
+//!
+//! Recipe v8 had them cross the frame's centre ([`Placement::Centred`]), and the torus keeps
+//! its lines within [`CENTRED_ACROSS`] of the centre for the same reason.
 //! Why: with zero terminal SNR the first sampling step is the UNet's estimate of the clip from
 //! the caption alone, the caption's mean clip, and the path the sampler follows starts there.
 //! With paths spread over the frame ([`Placement::Spread`], recipes before v8) that mean is a
@@ -43,7 +51,7 @@ pub const SIZE: usize = 64;
 pub const TRAIL: Trail = Trail { ghosts: 3, style: TrailStyle::Comet };
 
 /// Where straight-line movers go: the current data set's choice.
-pub const PLACEMENT: Placement = Placement::Centred;
+pub const PLACEMENT: Placement = Placement::TwoPhaseTorus;
 /// The current data set's look.
 pub const STYLE: Style = Style { trail: TRAIL, placement: PLACEMENT };
 

@@ -1,12 +1,21 @@
 //! Prompt travel: a map {frame → prompt}, with per-frame embeddings interpolated between
-//! keyframes (diffusers' semantics: frame 0 required, the last keyframe held to the end).
+//! keyframes (diffusers' semantics: frame 0 required, the last keyframe held to the end), or
+//! each keyframe's prompt held until the next ([`Interpolation::Hold`]).
 
 use crate::EngineError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interpolation {
+    /// Diffusers' prompt travel: frame by frame from one keyframe's embedding to the next's.
     Linear,
+    /// As `Linear`, along the great circle between the two embeddings.
     Spherical,
+    /// Each keyframe's prompt from its frame until the next keyframe; FreeNoise's overlapping
+    /// windows make the change a transition over about a window's frames. Why: a user who
+    /// writes "moving left" at frame 0 and "moving up" from frame 32 means left until frame
+    /// 32, where diffusers' travel is already half "up" at frame 16; on the demo model that
+    /// blend turned 1 of 10 such clips and holding turned most (`train/README.md`, stop 31).
+    Hold,
 }
 
 /// Validated keyframes: sorted, starting at 0, distinct, inside the clip, non-empty prompts.
@@ -50,14 +59,16 @@ impl Keyframes {
         self.0.iter().map(|(f, _)| *f).collect()
     }
 
-    /// Per frame `(from, to, t)`: blend keyframe `from` into `to` by `t` ∈ [0, 1].
-    pub fn blend_plan(&self, frames: usize) -> Vec<(usize, usize, f32)> {
+    /// Per frame `(from, to, t)`: blend keyframe `from` into `to` by `t` ∈ [0, 1]. With
+    /// [`Interpolation::Hold`] every frame is its latest keyframe's (`t` = 0, `from` = `to`).
+    pub fn blend_plan(&self, frames: usize, how: Interpolation) -> Vec<(usize, usize, f32)> {
         let keys = self.frames();
         (0..frames)
             .map(|f| {
                 let next = keys.iter().position(|&k| k > f);
                 match next {
                     None => (keys.len() - 1, keys.len() - 1, 0.0),
+                    Some(n) if how == Interpolation::Hold => (n - 1, n - 1, 0.0),
                     Some(n) => {
                         let (a, b) = (keys[n - 1], keys[n]);
                         (n - 1, n, (f - a) as f32 / (b - a) as f32)
@@ -76,9 +87,10 @@ impl Keyframes {
     }
 }
 
-/// Blends two embeddings (flattened) by `t`.
+/// Blends two embeddings (flattened) by `t`; holding keeps `a`.
 pub fn blend(a: &[f32], b: &[f32], t: f32, how: Interpolation) -> Vec<f32> {
     match how {
+        Interpolation::Hold => a.to_vec(),
         Interpolation::Linear => a.iter().zip(b).map(|(x, y)| (1.0 - t) * x + t * y).collect(),
         Interpolation::Spherical => {
             let dot: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64) * (*y as f64)).sum();
@@ -105,11 +117,17 @@ mod tests {
     #[test]
     fn plans_blend_between_keyframes_and_hold_the_last() {
         let k = Keyframes::new(keys(&[(8, "b"), (0, "a")]), 16).unwrap();
-        let plan = k.blend_plan(16);
+        let plan = k.blend_plan(16, Interpolation::Linear);
         assert_eq!(plan[0], (0, 1, 0.0));
         assert_eq!(plan[4], (0, 1, 0.5));
         assert_eq!(plan[8], (1, 1, 0.0));
         assert_eq!(plan[15], (1, 1, 0.0));
+        assert_eq!(k.blend_plan(16, Interpolation::Spherical), plan);
+        let held: Vec<usize> = k.blend_plan(16, Interpolation::Hold).iter().map(|&(from, to, t)| {
+            assert_eq!((from, t), (to, 0.0), "holding never blends");
+            from
+        }).collect();
+        assert_eq!(held, [vec![0; 8], vec![1; 8]].concat(), "each prompt from its keyframe to the next");
         assert_eq!(k.targets(16), vec![1; 16]);
         let three = Keyframes::new(keys(&[(0, "a"), (4, "b"), (8, "c")]), 12).unwrap();
         assert_eq!(three.targets(12), vec![1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2]);
@@ -129,5 +147,6 @@ mod tests {
         assert_eq!(blend(&[0.0, 2.0], &[2.0, 0.0], 0.25, Interpolation::Linear), vec![0.5, 1.5]);
         let s = blend(&[1.0, 0.0], &[0.0, 1.0], 0.5, Interpolation::Spherical);
         assert!((s[0] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6 && (s[1] - s[0]).abs() < 1e-6);
+        assert_eq!(blend(&[0.0, 2.0], &[2.0, 0.0], 0.25, Interpolation::Hold), vec![0.0, 2.0]);
     }
 }

@@ -354,7 +354,7 @@ mod tests {
         assert_eq!((recipe.placement, recipe.pool_start), (Placement::Spread, 0));
         assert_eq!(Recipe::default().clip_style(), crate::dataset::STYLE);
         let reread: Recipe = serde_json::from_str(&serde_json::to_string(&Recipe::default()).unwrap()).unwrap();
-        assert_eq!(reread.clip_style().placement, Placement::Centred);
+        assert_eq!(reread.clip_style().placement, Placement::TwoPhaseTorus);
     }
 
     #[test]
