@@ -121,6 +121,29 @@ fn cli_runs_a_long_multi_prompt_clip() {
     assert!(String::from_utf8_lossy(&short.stderr).contains("plain sampling"));
 }
 
+/// `--interpolation hold` keeps each keyframe's prompt until the next: the same clip as linear
+/// travel whose first prompt is repeated just before the second keyframe, and another clip than
+/// linear travel between the two.
+#[test]
+fn cli_holds_keyframe_prompts_until_the_next() {
+    let out = tempdir();
+    let run = |name: &str, extra: &[&str]| {
+        let (model, video) = (fixture("tiny-mid"), out.join(format!("{name}.npy")));
+        let mut args = vec!["generate", "--model", model.to_str().unwrap(), "--prompt", "a red fox", "--frames", "16",
+            "--height", "64", "--width", "64", "--steps", "2", "--save-video", video.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let result = freenoise(&args);
+        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+        read_npy(&std::fs::read(&video).unwrap(), name).unwrap().data
+    };
+    let held = run("hold", &["--prompt-at", "8=a white rabbit", "--interpolation", "hold"]);
+    let stepped = run("stepped", &["--prompt-at", "7=a red fox", "--prompt-at", "8=a white rabbit"]);
+    let blended = run("linear", &["--prompt-at", "8=a white rabbit"]);
+    let largest = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(largest(&held, &stepped) < 1e-4, "hold differs from a stepped linear travel by {}", largest(&held, &stepped));
+    assert!(largest(&held, &blended) > 1e-3, "hold made the linear travel's clip");
+}
+
 /// `analyse` reads a clip the data set draws (ground truth known) and refuses a wrong shape.
 #[test]
 fn cli_analyses_a_clip() {

@@ -14,7 +14,7 @@ pub enum Interpolation {
     /// windows make the change a transition over about a window's frames. Why: a user who
     /// writes "moving left" at frame 0 and "moving up" from frame 32 means left until frame
     /// 32, where diffusers' travel is already half "up" at frame 16; on the demo model that
-    /// blend turned 1 of 10 such clips and holding turned most (`train/README.md`, stop 31).
+    /// blend turned 1 of 10 such clips and holding turned 9 (`train/README.md`, stop 31).
     Hold,
 }
 
