@@ -2,12 +2,12 @@
 //! checks, with the page's settings, read by the clip analyser:
 //! - every held-out prompt (colour × shape × motion combinations training never showed) at 16
 //!   frames: colour and direction right in at least 90% (the shipped model, run23 at step
-//!   1580, reads 51 and 54 of 56; `train/README.md`, stop 30);
+//!   2400, reads 53 and 51 of 56; `train/README.md`, stop 31);
 //! - two keyframe prompts, "moving left" then "moving up" from frame 32 of 64: the motion turns
-//!   in at least 80% (9 of 10 with each prompt held until the next keyframe, the page's
+//!   in at least 80% (10 of 10 with each prompt held until the next keyframe, the page's
 //!   default; stop 31).
 //!
-//! The two tests run side by side (one per core on CI's two) and take ~9 minutes each.
+//! The two tests run side by side (one per core on CI's two), ~6 CPU minutes each.
 
 use std::path::PathBuf;
 
