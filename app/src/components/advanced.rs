@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::field::NumberField;
+use super::field::{ChoiceField, NumberField};
 use super::settings::{KeyframeRow, Settings};
 
 #[component]
@@ -22,14 +22,12 @@ pub fn Advanced(settings: Settings) -> impl IntoView {
             // The model's own scheduler config decides by default (DDIM for classes the engine
             // does not run, such as SD1.5's PNDM); AnimateDiff-Lightning's few-step adapters need
             // Euler with trailing spacing on linear betas, as its model card sets them.
-            <label>"Sampler"
-                <select prop:value=settings.sampler on:change=move |ev| settings.sampler.set(event_target_value(&ev))>
-                    <option value="model">"The model's own"</option>
-                    <option value="ddim">"DDIM"</option>
-                    <option value="euler">"Euler, trailing"</option>
-                    <option value="lightning">"AnimateDiff-Lightning (Euler, trailing, linear betas)"</option>
-                </select>
-            </label>
+            <ChoiceField label="Sampler" value=settings.sampler options=&[
+                ("model", "The model's own"),
+                ("ddim", "DDIM"),
+                ("euler", "Euler, trailing"),
+                ("lightning", "AnimateDiff-Lightning (Euler, trailing, linear betas)"),
+            ] />
             <fieldset>
                 <legend>"FreeNoise (clips longer than the window)"</legend>
                 <label class="check">
@@ -39,20 +37,10 @@ pub fn Advanced(settings: Settings) -> impl IntoView {
                 <div class="settings">
                     <NumberField label="Window" value=settings.window min="1" step="1" />
                     <NumberField label="Stride" value=settings.stride min="1" step="1" />
-                    <label>"Weighting"
-                        <select prop:value=settings.weighting on:change=move |ev| settings.weighting.set(event_target_value(&ev))>
-                            <option value="pyramid">"Pyramid"</option>
-                            <option value="flat">"Flat"</option>
-                            <option value="sawtooth">"Delayed reverse sawtooth"</option>
-                        </select>
-                    </label>
-                    <label>"Noise"
-                        <select prop:value=settings.noise on:change=move |ev| settings.noise.set(event_target_value(&ev))>
-                            <option value="shuffle">"Shuffled windows"</option>
-                            <option value="repeat">"Repeated window"</option>
-                            <option value="random">"Independent"</option>
-                        </select>
-                    </label>
+                    <ChoiceField label="Weighting" value=settings.weighting
+                        options=&[("pyramid", "Pyramid"), ("flat", "Flat"), ("sawtooth", "Delayed reverse sawtooth")] />
+                    <ChoiceField label="Noise" value=settings.noise
+                        options=&[("shuffle", "Shuffled windows"), ("repeat", "Repeated window"), ("random", "Independent")] />
                 </div>
             </fieldset>
             <fieldset>
@@ -68,13 +56,11 @@ pub fn Advanced(settings: Settings) -> impl IntoView {
                     </div>
                 </For>
                 <button type="button" class="secondary" on:click=add_row>"Add keyframe"</button>
-                <label>"Between descriptions"
-                    <select prop:value=settings.interpolation on:change=move |ev| settings.interpolation.set(event_target_value(&ev))>
-                        <option value="hold">"Change at each keyframe"</option>
-                        <option value="linear">"Blend from keyframe to keyframe"</option>
-                        <option value="spherical">"Blend along the sphere"</option>
-                    </select>
-                </label>
+                <ChoiceField label="Between descriptions" value=settings.interpolation options=&[
+                    ("hold", "Change at each keyframe"),
+                    ("linear", "Blend from keyframe to keyframe"),
+                    ("spherical", "Blend along the sphere"),
+                ] />
                 <label class="check">
                     <input type="checkbox" prop:checked=settings.motion_injection on:change=move |ev| settings.motion_injection.set(event_target_checked(&ev)) />
                     "Motion injection"
