@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use engine::burn::prelude::Device;
-use engine::train::{evaluate, export_f16, fork, snapshot, write_card, Recipe, Run};
+use engine::train::{average, evaluate, export_f16, fork, snapshot, write_card, Recipe, Run};
 use engine::EngineError;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,6 +74,11 @@ struct Args {
     /// losses, last evaluation) to this folder, to commit so the run outlives this machine.
     #[arg(long, value_name = "FOLDER")]
     snapshot: Option<PathBuf>,
+    /// Instead of training: make --run (a new folder) the run whose text encoder and UNet
+    /// weights are the mean of these checkpoints' (copies of one run folder taken after its
+    /// checkpoints), the rest being the latest one's; evaluate, export or snapshot it after.
+    #[arg(long, value_name = "CHECKPOINT", num_args = 2..)]
+    average_of: Option<Vec<PathBuf>>,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +104,11 @@ fn run(args: Args) -> Result<(), EngineError> {
     }
     if let Some(target) = &args.snapshot {
         return snapshot(&args.run, target);
+    }
+    if let Some(checkpoints) = &args.average_of {
+        let state = average(checkpoints, &args.run)?;
+        println!("{}: the mean of the checkpoints at denoiser steps {:?}", args.run.display(), state.averaged);
+        return Ok(());
     }
     let device = match args.device {
         DeviceArg::Cpu => Device::flex(),

@@ -141,6 +141,10 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
         let _ = writeln!(w, "training, VAE included, counted in the total above; its losses are in that run's folder and its history");
         let _ = writeln!(w, "in the repository's `train/README.md`), with fresh optimizer moments and this recipe's data.\n");
     }
+    if let (Some(first), Some(last)) = (state.averaged.first(), state.averaged.last()) {
+        let _ = writeln!(w, "The shipped text encoder and UNet weights are the mean of {} checkpoints of this run, at denoiser steps", state.averaged.len());
+        let _ = writeln!(w, "{first} to {last} (stochastic weight averaging, `engine/src/train/average.rs`); the losses below are the run's.\n");
+    }
     let ordered = STAGE_ORDER.iter().filter_map(|s| stages.get_key_value(*s))
         .chain(stages.iter().filter(|(s, _)| !STAGE_ORDER.contains(&s.as_str())));
     for (stage, rows) in ordered {
@@ -190,7 +194,7 @@ mod tests {
 
     /// Checkpointed at denoiser step 30 (step 40 was logged, then the run stopped).
     fn state() -> State {
-        State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 0, denoise_step: 30, seconds: 55.0, parent: None }
+        State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 0, denoise_step: 30, seconds: 55.0, parent: None, averaged: Vec::new() }
     }
 
     #[test]
@@ -232,6 +236,7 @@ mod tests {
         let unevaluated = card_without_evaluation();
         assert!(unevaluated.contains("Not evaluated yet"));
         assert!(!card.contains("diagnostic"), "the demo recipe draws every motion");
+        assert!(!card.contains("checkpoints of this run"), "weights trained as they are");
     }
 
     #[test]
@@ -242,16 +247,17 @@ mod tests {
     }
 
     /// A forked run whose decoder stage ran between stretches of stage 2: each stage gets the
-    /// time its own steps took, counted from the parent's total.
+    /// time its own steps took, counted from the parent's total. Its weights are an average of
+    /// two checkpoints, which the card says.
     #[test]
     fn a_forked_run_with_an_interleaved_decoder_stage() {
         let csv = "stage,step,loss,detail,seconds\ndenoise,10,0.5,0,110.0\ndenoise,20,0.4,0,120.0\n\
             decoder,10,0.02,0,150.0\ndecoder,20,0.01,0,180.0\ndenoise,30,0.3,0,190.0\n";
         let parent = crate::train::Parent { run: "runs/parent".into(), denoise_step: 4000, seconds: 100.0 };
-        let state = State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 20, denoise_step: 30, seconds: 190.0, parent: Some(parent) };
+        let state = State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 20, denoise_step: 30, seconds: 190.0, parent: Some(parent), averaged: vec![20, 30] };
         let card = card(&Recipe::default(), &state, &stages(csv, &state).unwrap(), None);
         for expected in ["### Stage `decoder`: 20 steps, 60 s", "### Stage `denoise`: 30 steps, 30 s", "the run `parent` at its denoiser step 4000",
-            "comet tail of 3 ghosts"] {
+            "comet tail of 3 ghosts", "the mean of 2 checkpoints", "20 to 30 (stochastic weight averaging"] {
             assert!(card.contains(expected), "missing {expected:?} in\n{card}");
         }
         assert!(card.find("Stage `decoder`") < card.find("Stage `denoise`"), "stages in training order");

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::model_dir::{io, ModelDir, TEXT_WEIGHTS, UNET_WEIGHTS, VAE_WEIGHTS};
+use super::model_dir::{io, read_weights, ModelDir, TEXT_WEIGHTS, UNET_WEIGHTS, VAE_WEIGHTS};
 use crate::unet::transformer_block::SinusoidalPositions;
-use crate::weights::{header_len, parse_header, to_f32, Dtype, NamedTensor};
+use crate::weights::{Dtype, NamedTensor};
 use crate::EngineError;
 
 /// Frames the shipped position tables cover: the page's longest clip. Training uses 16 and the
@@ -58,14 +58,8 @@ fn write_f16(source: &Path, target: &Path, lengthen: bool) -> Result<(), EngineE
     }
     to.write(UNET_CONFIG, serde_json::to_string_pretty(&config).expect("JSON values serialise").as_bytes())?;
     for file in [VAE_WEIGHTS, UNET_WEIGHTS, TEXT_WEIGHTS] {
-        let path = from.root.join(file);
-        let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
-        let name = path.display().to_string();
-        let header = parse_header(&bytes[..header_len(&bytes, &name)? as usize], bytes.len() as u64, &name)?;
-        let tensors: Vec<NamedTensor> = header
-            .tensors
+        let tensors: Vec<NamedTensor> = read_weights(&from.root.join(file))?
             .into_iter()
-            .map(|(key, info)| NamedTensor { key, shape: info.shape, values: to_f32(&bytes[info.start as usize..info.end as usize], info.dtype) })
             .map(|tensor| if lengthen { lengthen_positions(tensor) } else { tensor })
             .collect();
         to.write_weights(file, &tensors, Dtype::F16)?;

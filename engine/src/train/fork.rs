@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::model_dir::{io, ModelDir};
+use super::model_dir::{copy_dir, io, ModelDir};
 use super::recipe::Recipe;
 use super::run::State;
 use crate::EngineError;
@@ -60,20 +60,6 @@ fn rebase_recipe(child: &Path, steps: usize) -> Result<(), EngineError> {
     };
     recipe.high_noise_since = recipe.high_noise_since.saturating_sub(steps);
     dir.write("recipe.json", serde_json::to_string_pretty(&recipe).expect("serialises").as_bytes())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<(), EngineError> {
-    fs::create_dir_all(to).map_err(|e| io(to, e))?;
-    for entry in fs::read_dir(from).map_err(|e| io(from, e))? {
-        let entry = entry.map_err(|e| io(from, e))?;
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), &target).map_err(|e| io(&target, e))?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

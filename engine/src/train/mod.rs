@@ -1,6 +1,7 @@
 //! Training the demo model (feature `train`): the engine's own modules under Burn's autodiff,
 //! on the procedural data set, saved in the diffusers layout. See `Run` for the schedule.
 
+mod average;
 mod batch;
 mod card;
 mod decoder_stage;
@@ -16,6 +17,7 @@ mod run;
 mod snapshot;
 mod vae_stage;
 
+pub use average::average;
 pub use card::write_card;
 pub use evaluate::{evaluate, shipped_pipeline, Evaluation, EVALUATION_FILE};
 pub use export::{export_f16, SHIPPED_POSITIONS};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::recipe::{self, Recipe};
-use crate::weights::{safetensors_bytes, Dtype, NamedTensor};
+use crate::weights::{header_len, parse_header, safetensors_bytes, to_f32, Dtype, NamedTensor};
 use crate::EngineError;
 
 pub const VAE_WEIGHTS: &str = "vae/diffusion_pytorch_model.safetensors";
@@ -75,6 +75,33 @@ impl ModelDir {
         let file = self.root.join(path);
         fs::read_to_string(&file).map_err(|e| io(&file, e))
     }
+}
+
+/// Every tensor of a safetensors file, as f32, in the file's order.
+pub fn read_weights(path: &Path) -> Result<Vec<NamedTensor>, EngineError> {
+    let bytes = fs::read(path).map_err(|e| io(path, e))?;
+    let name = path.display().to_string();
+    let header = parse_header(&bytes[..header_len(&bytes, &name)? as usize], bytes.len() as u64, &name)?;
+    Ok(header
+        .tensors
+        .into_iter()
+        .map(|(key, info)| NamedTensor { key, shape: info.shape, values: to_f32(&bytes[info.start as usize..info.end as usize], info.dtype) })
+        .collect())
+}
+
+/// Copies the folder `from` with everything in it to `to`.
+pub fn copy_dir(from: &Path, to: &Path) -> Result<(), EngineError> {
+    fs::create_dir_all(to).map_err(|e| io(to, e))?;
+    for entry in fs::read_dir(from).map_err(|e| io(from, e))? {
+        let entry = entry.map_err(|e| io(from, e))?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target).map_err(|e| io(&target, e))?;
+        }
+    }
+    Ok(())
 }
 
 pub fn io(path: &Path, error: std::io::Error) -> EngineError {

@@ -44,6 +44,10 @@ pub struct State {
     /// The run whose weights stage 2 started from, if it did not start from scratch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
+    /// The denoiser steps of the checkpoints whose text encoder and UNet weights this model's
+    /// are the mean of ([`super::average`]); empty for a model trained as it is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub averaged: Vec<usize>,
 }
 
 impl State {
