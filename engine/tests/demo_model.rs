@@ -1,11 +1,12 @@
 //! The shipped demo model (`public/models/demo`, the page's default) on the semantic
 //! checks, with the page's settings, read by the clip analyser:
 //! - every held-out prompt (colour × shape × motion combinations training never showed) at 16
-//!   frames: colour and direction right in at least 90% (the shipped model, run23 at step
-//!   2400, reads 53 and 51 of 56; `train/README.md`, stop 31);
+//!   frames: colour and direction right in at least 90% (the shipped model, the mean of
+//!   demo-run24's checkpoints at steps 300–650, reads 54 and 56 of 56 in f16; `train/README.md`,
+//!   stop 33);
 //! - two keyframe prompts, "moving left" then "moving up" from frame 32 of 64: the motion turns
 //!   in at least 80% (10 of 10 with each prompt held until the next keyframe, the page's
-//!   default; stop 31).
+//!   default; stops 31 and 33).
 //!
 //! The two tests run side by side (one per core on CI's two), ~6 CPU minutes each.
 

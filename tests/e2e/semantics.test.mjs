@@ -15,9 +15,10 @@ const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 // here, so 12 steps would take ~11 minutes. The native test holds the bars at 12 steps; this one
 // checks that the page's clip means what the engine's does. Why 6: the torus models' clips
 // at 4 steps travel unsteadily (native readings of seeds 0-5 at 4 steps: run23 at step 1580
-// 3 left and 3 right, consistency down to 0.33; the shipped step 2400 reads seed 0, this
+// 3 left and 3 right, consistency down to 0.33; run23 at step 2400 reads seed 0, this
 // test's, as right at 0.73), where rounding could flip the reading; at 6 steps all six
-// travel left for both (consistency ≥ 0.93; 1.0 for step 2400).
+// travel left for both, and for the shipped model (run24's checkpoints 300–650 averaged),
+// all red (consistency ≥ 0.93).
 const REQUEST = { prompt: 'a red circle moving left on a black background', frames: 16, steps: 6, seed: 0 };
 const COLOUR = 'red';
 
