@@ -52,8 +52,7 @@ pub fn average(checkpoints: &[PathBuf], target: &Path) -> Result<State, EngineEr
         dir.write_weights(file, &mean(&sets, &folders, file)?, Dtype::F32)?;
     }
     let state = State { averaged: steps, ..latest_state.clone() };
-    let path = target.join("state.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&state).expect("serialises")).map_err(|e| io(&path, e))?;
+    state.write(target)?;
     Ok(state)
 }
 

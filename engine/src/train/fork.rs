@@ -3,12 +3,11 @@
 //! moments and an empty clip pool. Why: a change of data set (the motion trails) should not
 //! cost the hours the parent spent learning colours, shapes and motion from scratch.
 
-use std::fs;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::model_dir::{copy_dir, io, ModelDir};
+use super::model_dir::{copy_dir, ModelDir};
 use super::recipe::Recipe;
 use super::run::State;
 use crate::EngineError;
@@ -46,8 +45,7 @@ pub fn fork(parent: &Path, child: &Path) -> Result<State, EngineError> {
         parent: Some(Parent { run: parent.display().to_string(), denoise_step: from.denoise_step, seconds: from.seconds }),
         ..from
     };
-    let path = child.join("state.json");
-    fs::write(&path, serde_json::to_string_pretty(&state).expect("serialises")).map_err(|e| io(&path, e))?;
+    state.write(child)?;
     Ok(state)
 }
 
@@ -64,6 +62,8 @@ fn rebase_recipe(child: &Path, steps: usize) -> Result<(), EngineError> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     /// A parent at denoiser step `step` whose recipe began its high-noise share at `since`.

@@ -60,6 +60,11 @@ impl State {
             Ok(Self::default())
         }
     }
+
+    /// Writes `folder/state.json` (atomically, as checkpoints do).
+    pub fn write(&self, folder: &Path) -> Result<(), EngineError> {
+        ModelDir::new(folder).write("state.json", serde_json::to_string_pretty(self).expect("serialises").as_bytes())
+    }
 }
 
 pub struct Run {
@@ -122,7 +127,7 @@ impl Run {
     }
 
     fn save_state(&self) -> Result<(), EngineError> {
-        ModelDir::new(&self.folder).write("state.json", serde_json::to_string_pretty(&self.state).expect("serialises").as_bytes())
+        self.state.write(&self.folder)
     }
 
     fn rng(&self, stage: u64, step: usize) -> SplitMix64 {
