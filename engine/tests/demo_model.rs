@@ -2,7 +2,7 @@
 //! checks, with the page's settings, read by the clip analyser:
 //! - every held-out prompt (colour × shape × motion combinations training never showed) at 16
 //!   frames: colour and direction right in at least 90% (the shipped model, the mean of
-//!   demo-run25's checkpoints at steps 250–650, reads 54 and 56 of 56; `train/README.md`,
+//!   demo-run25's checkpoints at steps 250–650, reads 54 and 56 of 56 in f16; `train/README.md`,
 //!   stop 34);
 //! - two keyframe prompts, "moving left" then "moving up" from frame 32 of 64: the motion turns
 //!   in at least 80% (10 of 10 with each prompt held until the next keyframe, the page's
