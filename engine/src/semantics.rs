@@ -141,7 +141,10 @@ fn after() -> Range<usize> {
     TURN_AT + 8..LONG
 }
 
-fn quarters(a: &Analysis) -> Vec<Option<Direction>> {
+/// The direction of travel in each whole 16-frame quarter of the clip, the long checks' unit:
+/// [`coherent`] reads reversals from it, and `freenoise analyse` prints it so a probe of
+/// FreeNoise's settings can see which quarter went wrong.
+pub fn quarters(a: &Analysis) -> Vec<Option<Direction>> {
     (0..a.centroids.len() / SHORT).map(|q| a.direction(q * SHORT..(q + 1) * SHORT)).collect()
 }
 

@@ -164,6 +164,7 @@ fn cli_analyses_a_clip() {
     let json: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
     assert_eq!((json["frames"].as_u64(), json["colour"].as_str(), json["direction"].as_str()), (Some(16), Some("blue"), Some("up and left")), "{json}");
     assert!(json["visible"].as_f64().unwrap() > 0.99 && json["consistency"].as_f64().unwrap() > 0.9, "{json}");
+    assert_eq!(json["quarters"], serde_json::json!(["up and left"]), "one 16-frame quarter: {json}");
 
     std::fs::write(&path, write_npy(&[FRAMES, SIZE * SIZE * 3], &video)).unwrap();
     let refused = freenoise(&["analyse", "--video", path.to_str().unwrap()]);

@@ -284,8 +284,9 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Prints `{"frames", "colour", "direction", "visible", "consistency"}` (see
-/// `engine::analysis`); colour and direction are null when no object or no travel is found.
+/// Prints `{"frames", "colour", "direction", "quarters", "visible", "consistency"}` (see
+/// `engine::analysis`; `quarters`: the direction in each whole 16 frames, as the long checks
+/// read it); colour and a direction are null when no object or no travel is found.
 fn analyse(args: AnalyseArgs) -> Result<(), EngineError> {
     let (video, name) = read_npy_file(&args.video)?;
     let &[frames, height, width, 3] = video.shape.as_slice() else {
@@ -298,6 +299,7 @@ fn analyse(args: AnalyseArgs) -> Result<(), EngineError> {
         "frames": frames,
         "colour": a.colour.map(|c| COLOURS[c].name),
         "direction": a.direction(0..frames).map(|d| d.words()),
+        "quarters": engine::semantics::quarters(&a).iter().map(|q| q.map(|d| d.words())).collect::<Vec<_>>(),
         "visible": a.visible(),
         "consistency": a.consistency(),
     });
