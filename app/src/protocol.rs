@@ -59,12 +59,6 @@ pub struct FreeNoiseOptions {
     pub noise: String,
 }
 
-impl Default for FreeNoiseOptions {
-    fn default() -> Self {
-        Self { enabled: true, window: 16, stride: 4, weighting: "pyramid".into(), noise: "shuffle".into() }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GenerateRequest {
     pub model: ModelSource,

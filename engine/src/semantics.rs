@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{analyse, Analysis};
 use crate::dataset::vocab::{Direction, COLOURS, SHAPES};
 use crate::dataset::EvalPrompt;
-use crate::demo::{FRAMES, GUIDANCE, SIZE, STEPS};
+use crate::demo::{FRAMES, GUIDANCE, SIZE, STEPS, WEIGHTING};
 use crate::freenoise::prompts::Interpolation;
 use crate::pipeline::{Pipeline, Request};
 use crate::EngineError;
@@ -53,6 +53,9 @@ impl std::fmt::Display for Share {
 pub fn request(prompt: &str, frames: usize, seed: u64) -> Request {
     let mut r = Request::new(prompt);
     (r.frames, r.height, r.width, r.steps, r.guidance, r.seed) = (frames, SIZE, SIZE, STEPS, GUIDANCE, seed);
+    if let Some(f) = r.free_noise.as_mut() {
+        f.weighting = WEIGHTING;
+    }
     r
 }
 
@@ -81,17 +84,25 @@ pub fn held_out(pipeline: &Pipeline, prompts: &[EvalPrompt], log: &mut dyn FnMut
 pub fn long_clips(pipeline: &Pipeline, prompts: &[EvalPrompt], free_noise: bool, log: &mut dyn FnMut(String)) -> Result<Share, EngineError> {
     let mut share = Share::default();
     for (i, p) in prompts.iter().enumerate() {
-        let mut r = request(&p.caption(), LONG, i as u64);
-        if !free_noise {
-            r.free_noise = None;
-        }
-        let a = generate(pipeline, &r)?;
-        let ok = coherent(&a, p.colour, p.direction);
+        let (ok, line) = long_clip(pipeline, p, i as u64, free_noise)?;
         share.add(ok);
-        log(format!("{} ({LONG} frames, FreeNoise {}): saw {}, {:.0}% visible, quarters {:?}: {}", p.caption(), on_off(free_noise),
-            colour_name(&a), a.visible() * 100.0, quarters(&a), if ok { "coherent" } else { "not coherent" }));
+        log(line);
     }
     Ok(share)
+}
+
+/// One 64-frame clip of `prompt` from `seed`: whether it stays [`coherent`], and its reading.
+/// The demo model's test samples a subset of the held-out prompts with their evaluation seeds.
+pub fn long_clip(pipeline: &Pipeline, prompt: &EvalPrompt, seed: u64, free_noise: bool) -> Result<(bool, String), EngineError> {
+    let mut r = request(&prompt.caption(), LONG, seed);
+    if !free_noise {
+        r.free_noise = None;
+    }
+    let a = generate(pipeline, &r)?;
+    let ok = coherent(&a, prompt.colour, prompt.direction);
+    let line = format!("{} ({LONG} frames, FreeNoise {}): saw {}, {:.0}% visible, quarters {:?}: {}", prompt.caption(), on_off(free_noise),
+        colour_name(&a), a.visible() * 100.0, quarters(&a), if ok { "coherent" } else { "not coherent" });
+    Ok((ok, line))
 }
 
 /// `tries` two-prompt clips, "a C S moving left …" then "… moving up …" from frame

@@ -21,10 +21,11 @@ use crate::protocol::{DownloadProgress, FromWorker, ModelSource, ToWorker};
 /// The bundled model, served with the page: our demo model (`public/models/demo`, trained by
 /// `freenoise-train` on the shapes-in-motion data set; its card there says how far it follows
 /// prompts). Its defaults are the settings it was evaluated with (`engine::demo`): 16 frames
-/// (its training length; more frames go through FreeNoise), DDIM 12 steps, guidance 3, 64×64.
+/// (its training length; more frames go through FreeNoise), DDIM 12 steps, guidance 3, 64×64,
+/// and FreeNoise's flat window weights.
 const MODEL_PATH: &str = "models/demo/";
 const MODEL_LABEL: &str = "Demo model: shapes in motion (bundled, works offline)";
-const DEFAULTS: Defaults = Defaults { frames: demo::FRAMES, steps: demo::STEPS, guidance: demo::GUIDANCE, size: demo::SIZE, fps: 8 };
+const DEFAULTS: Defaults = Defaults { frames: demo::FRAMES, steps: demo::STEPS, guidance: demo::GUIDANCE, size: demo::SIZE, fps: 8, weighting: demo::WEIGHTING };
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -3,6 +3,7 @@
 
 use engine::freenoise::prompts::Keyframes;
 use engine::freenoise::windows::validate_window;
+use engine::freenoise::Weighting;
 use leptos::prelude::*;
 
 use crate::protocol::{FreeNoiseOptions, GenerateRequest, ModelSource};
@@ -47,6 +48,16 @@ pub struct Defaults {
     pub guidance: f32,
     pub size: usize,
     pub fps: usize,
+    pub weighting: Weighting,
+}
+
+/// The Advanced section's option value for `w` (the worker maps it back).
+pub const fn weighting_option(w: Weighting) -> &'static str {
+    match w {
+        Weighting::Pyramid => "pyramid",
+        Weighting::Flat => "flat",
+        Weighting::DelayedReverseSawtooth => "sawtooth",
+    }
 }
 
 /// Longest clip the page asks for: beyond this the per-frame work outgrows any browser tab.
@@ -68,7 +79,7 @@ impl Settings {
             free_noise: RwSignal::new(true),
             window: text("16".into()),
             stride: text("4".into()),
-            weighting: text("pyramid".into()),
+            weighting: text(weighting_option(d.weighting).into()),
             noise: text("shuffle".into()),
             keyframes: RwSignal::new(Vec::new()),
             // The editor says "Description from this frame": each one holds until the next.

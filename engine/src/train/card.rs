@@ -12,7 +12,7 @@ use super::recipe::Recipe;
 use super::run::{json, State};
 use crate::dataset::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
 use crate::dataset::{held_out_prompts, Placement, TrailStyle, CENTRED_ACROSS, FRAMES, SIZE};
-use crate::demo::{GUIDANCE, STEPS};
+use crate::demo::{GUIDANCE, STEPS, WEIGHTING};
 use crate::semantics::TURN_AT;
 use crate::EngineError;
 
@@ -168,7 +168,9 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
             let _ = writeln!(w, "Not evaluated yet (`freenoise-train --run RUN --evaluate N --long`).");
         }
         Some(e) => {
-            let _ = writeln!(w, "At denoiser step {}, with the page's settings (DDIM, {STEPS} steps, guidance {GUIDANCE}, {SIZE}×{SIZE}), read by", e.step);
+            let weighting = format!("{WEIGHTING:?}").to_lowercase();
+            let _ = writeln!(w, "At denoiser step {}, with the page's settings (DDIM, {STEPS} steps, guidance {GUIDANCE}, {SIZE}×{SIZE},", e.step);
+            let _ = writeln!(w, "FreeNoise with {weighting} window weights), read by");
             let _ = writeln!(w, "the clip analyser (`engine/src/analysis.rs`, `engine/src/semantics.rs`):\n");
             let _ = writeln!(w, "| check | result |\n|---|---|");
             let _ = writeln!(w, "| held-out prompts, 16 frames: colour right | {} |", e.colour);
@@ -225,6 +227,7 @@ mod tests {
             "**0.4333**", // (0.9 + 0.3 + 0.1) / 3
             "| 10–10 | 0.9000 |",
             "| `seed` | 20261127 |",
+            "FreeNoise with flat window weights",
             "| held-out prompts, 16 frames: colour right | 89.3% (50 of 56) |",
             "| 64 frames, plain sampling: coherent | 17.9% (10 of 56) |",
             "turned | 80.0% (8 of 10) |",
