@@ -17,8 +17,8 @@ const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 // at 4 steps travel unsteadily (native readings of seeds 0-5 at 4 steps: run23 at step 1580
 // 3 left and 3 right, consistency down to 0.33; run23 at step 2400 reads seed 0, this
 // test's, as right at 0.73), where rounding could flip the reading; at 6 steps all six
-// travel left for both, and for the shipped model (run25's checkpoints 250–650 averaged),
-// all red (consistency ≥ 0.93).
+// travel left for both, and for the shipped model (run25's checkpoints 250–1000 averaged),
+// all red (consistency 1.0; stop 36).
 const REQUEST = { prompt: 'a red circle moving left on a black background', frames: 16, steps: 6, seed: 0 };
 const COLOUR = 'red';
 
