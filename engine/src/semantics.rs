@@ -186,6 +186,13 @@ mod tests {
     }
 
     #[test]
+    fn the_checks_sample_with_the_demo_models_settings() {
+        let r = request("a red circle moving left on a black background", LONG, 7);
+        assert_eq!((r.frames, r.height, r.steps, r.guidance, r.seed), (LONG, SIZE, STEPS, GUIDANCE, 7));
+        assert_eq!(r.free_noise.map(|f| f.weighting), Some(WEIGHTING), "the card's FreeNoise weighting");
+    }
+
+    #[test]
     fn steady_travel_is_coherent_and_reversal_vanishing_or_stillness_are_not() {
         let left = |f: usize| Some([60.0 - 0.8 * f as f32, 30.0]);
         assert!(coherent(&track(0, left), 0, Direction::Left));
