@@ -53,7 +53,7 @@ pub struct FreeNoiseOptions {
     pub enabled: bool,
     pub window: usize,
     pub stride: usize,
-    /// "pyramid", "flat" or "sawtooth".
+    /// An `engine::freenoise::Weighting` by its name: "pyramid", "flat" or "sawtooth".
     pub weighting: String,
     /// "shuffle", "repeat" or "random".
     pub noise: String,

@@ -199,12 +199,8 @@ fn free_noise(options: &FreeNoiseOptions) -> Result<Option<FreeNoiseSettings>, S
     if !options.enabled {
         return Ok(None);
     }
-    let weighting = match options.weighting.as_str() {
-        "pyramid" => Weighting::Pyramid,
-        "flat" => Weighting::Flat,
-        "sawtooth" => Weighting::DelayedReverseSawtooth,
-        other => return Err(format!("unknown FreeNoise weighting {other:?}")),
-    };
+    let weighting = Weighting::from_name(&options.weighting)
+        .ok_or_else(|| format!("unknown FreeNoise weighting {:?}", options.weighting))?;
     let noise = match options.noise.as_str() {
         "shuffle" => NoiseType::Shuffle,
         "repeat" => NoiseType::Repeat,

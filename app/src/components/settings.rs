@@ -51,15 +51,6 @@ pub struct Defaults {
     pub weighting: Weighting,
 }
 
-/// The Advanced section's option value for `w` (the worker maps it back).
-pub const fn weighting_option(w: Weighting) -> &'static str {
-    match w {
-        Weighting::Pyramid => "pyramid",
-        Weighting::Flat => "flat",
-        Weighting::DelayedReverseSawtooth => "sawtooth",
-    }
-}
-
 /// Longest clip the page asks for: beyond this the per-frame work outgrows any browser tab.
 pub const MAX_FRAMES: usize = 256;
 
@@ -79,7 +70,7 @@ impl Settings {
             free_noise: RwSignal::new(true),
             window: text("16".into()),
             stride: text("4".into()),
-            weighting: text(weighting_option(d.weighting).into()),
+            weighting: text(d.weighting.name().into()),
             noise: text("shuffle".into()),
             keyframes: RwSignal::new(Vec::new()),
             // The editor says "Description from this frame": each one holds until the next.

@@ -12,6 +12,24 @@ pub enum Weighting {
     DelayedReverseSawtooth,
 }
 
+impl Weighting {
+    const ALL: [Weighting; 3] = [Weighting::Flat, Weighting::Pyramid, Weighting::DelayedReverseSawtooth];
+
+    /// Its short name: the page's option value, the worker message's field and the card's word.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Weighting::Flat => "flat",
+            Weighting::Pyramid => "pyramid",
+            Weighting::DelayedReverseSawtooth => "sawtooth",
+        }
+    }
+
+    /// The weighting called `name` ([`Weighting::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.name() == name)
+    }
+}
+
 /// Where fusion happens inside a motion-module transformer block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FusionPlacement {
@@ -125,6 +143,15 @@ pub fn validate_window(window: usize, stride: usize) -> Result<(), EngineError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weightings_are_found_by_their_names() {
+        for w in Weighting::ALL {
+            assert_eq!(Weighting::from_name(w.name()), Some(w));
+        }
+        assert_eq!(Weighting::from_name("flat"), Some(Weighting::Flat));
+        assert_eq!(Weighting::from_name("triangle"), None);
+    }
 
     fn spans(plan: &WindowPlan) -> Vec<(usize, usize)> {
         plan.windows.iter().map(|w| (w.start, w.end)).collect()

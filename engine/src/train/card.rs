@@ -168,9 +168,8 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
             let _ = writeln!(w, "Not evaluated yet (`freenoise-train --run RUN --evaluate N --long`).");
         }
         Some(e) => {
-            let weighting = format!("{WEIGHTING:?}").to_lowercase();
             let _ = writeln!(w, "At denoiser step {}, with the page's settings (DDIM, {STEPS} steps, guidance {GUIDANCE}, {SIZE}×{SIZE},", e.step);
-            let _ = writeln!(w, "FreeNoise with {weighting} window weights), read by");
+            let _ = writeln!(w, "FreeNoise with {} window weights), read by", WEIGHTING.name());
             let _ = writeln!(w, "the clip analyser (`engine/src/analysis.rs`, `engine/src/semantics.rs`):\n");
             let _ = writeln!(w, "| check | result |\n|---|---|");
             let _ = writeln!(w, "| held-out prompts, 16 frames: colour right | {} |", e.colour);
