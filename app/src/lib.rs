@@ -1,16 +1,10 @@
-//! The FreeNoise page: a Leptos front end (`main.rs`) and a Web Worker (`bin/worker.rs`) that
-//! runs the engine, talking through the typed messages in [`protocol`].
+//! The FreeNoise page, in two halves with one protocol between them:
+//! - [`page`]: the Leptos front end (`main.rs`): components, the worker client, the player;
+//! - [`worker`]: the Web Worker (`bin/worker.rs`) that runs the engine: dispatch, model
+//!   loading and Hub downloads into browser storage, generation, memory estimates;
+//! - [`protocol`]: the typed, versioned messages between them.
 
-pub mod canvas;
-pub mod client;
-pub mod components;
-pub mod compute;
-pub mod download;
-pub mod hub;
-pub mod opfs;
-pub mod panic_hook;
-pub mod player;
+pub mod page;
 pub mod protocol;
-pub mod storage_lock;
-pub mod stored;
+pub mod units;
 pub mod worker;

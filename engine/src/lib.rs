@@ -5,12 +5,9 @@
 
 pub use burn;
 
-pub mod analysis;
 pub mod backend;
 pub mod clip;
 pub mod config;
-pub mod dataset;
-pub mod demo;
 pub mod error;
 pub mod freenoise;
 #[cfg(not(target_arch = "wasm32"))]
@@ -19,18 +16,16 @@ pub mod image;
 pub mod memory;
 pub mod nn;
 pub mod npy;
+pub mod options;
 pub mod pipeline;
 pub mod preview;
 pub mod rng;
 pub mod schedulers;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod semantics;
 pub mod store;
-#[cfg(feature = "train")]
-pub mod train;
 pub mod unet;
 pub mod vae;
 pub mod weights;
 
 pub use backend::Backend;
 pub use error::EngineError;
+pub use options::Choice;

@@ -11,7 +11,7 @@ use crate::freenoise::windows::{validate_window, WindowPlan};
 use crate::freenoise::{FusionPlacement, NoiseType, Weighting};
 use crate::unet::motion::Fusion;
 use crate::rng::SplitMix64;
-use crate::schedulers::{BetaSchedule, Scheduler, SchedulerConfig, SchedulerKind};
+use crate::schedulers::{BetaSchedule, Sampler, Scheduler, SchedulerConfig};
 use crate::store::ModelStore;
 use crate::unet::{load_unet, UNetMotionModel};
 use crate::vae::{load_vae_decoder, VaeDecoder};
@@ -25,8 +25,8 @@ pub struct Pipeline {
     pub vae: VaeDecoder,
     pub scheduler_config: SchedulerConfig,
     /// The sampler the model's scheduler config names (DDIM for one the engine does not run).
-    pub default_scheduler: SchedulerKind,
-    /// Why `default_scheduler` is not the config's own class, when it is not.
+    pub default_sampler: Sampler,
+    /// Why `default_sampler` is not the config's own class, when it is not.
     pub scheduler_note: Option<String>,
     pub device: Device,
 }
@@ -72,8 +72,8 @@ pub struct Request {
     pub guidance: f32,
     pub seed: u64,
     /// `None`: the model's scheduler config decides.
-    pub scheduler: Option<SchedulerKind>,
-    /// Overrides the config's betas (AnimateDiff-Lightning samples SD1.5 models on linear betas).
+    pub sampler: Option<Sampler>,
+    /// Overrides the betas of the config and of the sampler.
     pub beta_schedule: Option<BetaSchedule>,
     pub init_latents: Option<Latents>,
     /// Frames per VAE decode call (memory vs speed).
@@ -106,7 +106,7 @@ impl Request {
             steps: 25,
             guidance: 7.5,
             seed: 0,
-            scheduler: None,
+            sampler: None,
             beta_schedule: None,
             init_latents: None,
             decode_chunk: 16,
@@ -171,7 +171,7 @@ impl Pipeline {
         let scheduler_path = "scheduler/scheduler_config.json";
         let scheduler_file = format!("{}/{scheduler_path}", store.name());
         let scheduler_config = SchedulerConfig::from_json(&store.read_text(scheduler_path)?, &scheduler_file)?;
-        let (default_scheduler, scheduler_note) = scheduler_config.default_kind();
+        let (default_sampler, scheduler_note) = scheduler_config.default_sampler();
         let tokenizer = ClipTokenizer::load(store, "tokenizer")?;
         let text_encoder = load_text_encoder(store, device)?;
         let positions = text_encoder.max_positions();
@@ -189,7 +189,7 @@ impl Pipeline {
             text_encoder,
             unet: load_unet(store, adapter, device)?,
             vae: load_vae_decoder(store, device)?,
-            default_scheduler,
+            default_sampler,
             scheduler_note,
             scheduler_config,
             device: device.clone(),
@@ -327,12 +327,13 @@ impl Pipeline {
         let text = with_uncond(travel);
         let text_target = with_uncond(targets);
 
-        let kind = request.scheduler.unwrap_or(self.default_scheduler);
-        if let (None, Some(note)) = (request.scheduler, &self.scheduler_note) {
+        let sampler = request.sampler.unwrap_or(self.default_sampler);
+        if let (None, Some(note)) = (request.sampler, &self.scheduler_note) {
             warnings.push(note.clone());
         }
-        let config = SchedulerConfig { beta_schedule: request.beta_schedule.unwrap_or(self.scheduler_config.beta_schedule), ..self.scheduler_config.clone() };
-        let scheduler = Scheduler::new(kind, &config, request.steps)?;
+        let beta_schedule = request.beta_schedule.or(sampler.beta_schedule()).unwrap_or(self.scheduler_config.beta_schedule);
+        let config = SchedulerConfig { beta_schedule, ..self.scheduler_config.clone() };
+        let scheduler = Scheduler::new(sampler, &config, request.steps)?;
         let shape = self.latent_shape(request);
         let noise = match (&request.init_latents, &request.free_noise) {
             (Some(latents), _) => latents.data.clone(),

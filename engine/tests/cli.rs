@@ -143,31 +143,3 @@ fn cli_holds_keyframe_prompts_until_the_next() {
     assert!(largest(&held, &stepped) < 1e-4, "hold differs from a stepped linear travel by {}", largest(&held, &stepped));
     assert!(largest(&held, &blended) > 1e-3, "hold made the linear travel's clip");
 }
-
-/// `analyse` reads a clip the data set draws (ground truth known) and refuses a wrong shape.
-#[test]
-fn cli_analyses_a_clip() {
-    use engine::dataset::vocab::{Direction, Motion, MOTIONS};
-    use engine::dataset::{ClipSpec, FRAMES, SIZE};
-    let motion = MOTIONS.iter().position(|m| *m == Motion::Direction(Direction::UpLeft)).unwrap();
-    let clip = ClipSpec::single(4, 1, motion, 0, &mut engine::rng::SplitMix64::new(7)); // a blue square on black
-    // [F, 3, S, S] → [F, S, S, 3]
-    let planar = clip.render();
-    let plane = SIZE * SIZE;
-    let video: Vec<f32> = (0..FRAMES).flat_map(|f| (0..plane).flat_map(move |p| (0..3).map(move |c| (f, c, p))))
-        .map(|(f, c, p)| planar[(f * 3 + c) * plane + p]).collect();
-    let out = tempdir();
-    let path = out.join("clip.npy");
-    std::fs::write(&path, write_npy(&[FRAMES, SIZE, SIZE, 3], &video)).unwrap();
-    let result = freenoise(&["analyse", "--video", path.to_str().unwrap()]);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
-    assert_eq!((json["frames"].as_u64(), json["colour"].as_str(), json["direction"].as_str()), (Some(16), Some("blue"), Some("up and left")), "{json}");
-    assert!(json["visible"].as_f64().unwrap() > 0.99 && json["consistency"].as_f64().unwrap() > 0.9, "{json}");
-    assert_eq!(json["quarters"], serde_json::json!(["up and left"]), "one 16-frame quarter: {json}");
-
-    std::fs::write(&path, write_npy(&[FRAMES, SIZE * SIZE * 3], &video)).unwrap();
-    let refused = freenoise(&["analyse", "--video", path.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success() && stderr.contains("clip.npy") && stderr.contains("(frames, height, width, 3)"), "{stderr}");
-}

@@ -9,7 +9,7 @@ use common::*;
 use engine::burn::prelude::*;
 use engine::freenoise::FusionPlacement;
 use engine::pipeline::{step_conditioning, FreeNoiseSettings, Latents, Pipeline, Request};
-use engine::schedulers::SchedulerKind;
+use engine::schedulers::Sampler;
 use engine::store::DirStore;
 use engine::Backend;
 
@@ -30,7 +30,7 @@ fn request(name: &str, frames: usize) -> Request {
     request.width = 64;
     request.steps = 3;
     request.guidance = 7.5;
-    request.scheduler = Some(SchedulerKind::Ddim);
+    request.sampler = Some(Sampler::Ddim);
     request.init_latents = Some(Latents { shape: init.shape.clone().try_into().unwrap(), data: init.data });
     request.free_noise = Some(FreeNoiseSettings::default());
     request

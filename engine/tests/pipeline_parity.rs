@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use engine::pipeline::{Latents, Pipeline, Request};
-use engine::schedulers::{BetaSchedule, SchedulerKind};
+use engine::schedulers::Sampler;
 use engine::store::{AdapterFile, DirStore, ModelStore};
 use engine::Backend;
 
@@ -16,19 +16,19 @@ fn load(config: &str) -> Pipeline {
     Pipeline::load(&store, adapter.as_ref().map(|a| a as _), &Backend::cpu_device()).unwrap()
 }
 
-fn request(config: &str, scheduler: SchedulerKind) -> Request {
+fn request(config: &str, scheduler: Sampler) -> Request {
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{config}/golden/run.json"))).unwrap()).unwrap();
-    let name = if scheduler == SchedulerKind::Ddim { "ddim" } else { "euler" };
+    let name = if scheduler == Sampler::Ddim { "ddim" } else { "euler" };
     let init = golden(config, "init_latents");
     let mut request = Request::new(run["prompt"].as_str().unwrap());
-    request.negative = (scheduler == SchedulerKind::Ddim).then(|| run["negative"].as_str().unwrap().to_string());
+    request.negative = (scheduler == Sampler::Ddim).then(|| run["negative"].as_str().unwrap().to_string());
     request.frames = run["frames"].as_u64().unwrap() as usize;
     request.height = run["height"].as_u64().unwrap() as usize;
     request.width = run["width"].as_u64().unwrap() as usize;
     request.steps = run[name]["steps"].as_u64().unwrap() as usize;
     request.guidance = run[name]["guidance"].as_f64().unwrap() as f32;
-    request.scheduler = Some(scheduler);
+    request.sampler = Some(scheduler);
     request.init_latents = Some(Latents { shape: init.shape.clone().try_into().unwrap(), data: init.data });
     request
 }
@@ -37,7 +37,7 @@ fn request(config: &str, scheduler: SchedulerKind) -> Request {
 fn runs_match_diffusers_end_to_end() {
     for config in CONFIGS {
         let pipeline = load(config);
-        for (kind, name) in [(SchedulerKind::Ddim, "ddim"), (SchedulerKind::Euler, "euler")] {
+        for (kind, name) in [(Sampler::Ddim, "ddim"), (Sampler::Euler, "euler")] {
             let request = request(config, kind);
             let timesteps: Vec<f64> = engine::schedulers::Scheduler::new(kind, &pipeline.scheduler_config, request.steps)
                 .unwrap()
@@ -82,13 +82,13 @@ fn a_scheduler_the_engine_does_not_run_becomes_ddim_on_its_betas_with_a_note() {
     let store = AsPndm(DirStore::new(fixture("tiny-split")).unwrap());
     let adapter = DirStore::new(fixture("tiny-split/motion_adapter")).unwrap();
     let pipeline = Pipeline::load(&store, Some(&adapter), &Backend::cpu_device()).unwrap();
-    let mut request = request("tiny-split", SchedulerKind::Ddim);
-    request.scheduler = None;
+    let mut request = request("tiny-split", Sampler::Ddim);
+    request.sampler = None;
     let output = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
     let error = relative_l2(&output.video, &golden("tiny-split", "ddim_video").data);
     assert!(error <= 1e-3, "video relative L2 {error:.2e} against diffusers' DDIM run");
     assert!(output.warnings.iter().any(|w| w.contains("PNDMScheduler") && w.contains("DDIM")), "{:?}", output.warnings);
-    request.scheduler = Some(SchedulerKind::Ddim);
+    request.sampler = Some(Sampler::Ddim);
     let chosen = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
     assert!(chosen.warnings.iter().all(|w| !w.contains("PNDMScheduler")), "a chosen sampler needs no note: {:?}", chosen.warnings);
 }
@@ -108,8 +108,8 @@ fn a_bare_adapter_file_runs_lightning_style_like_diffusers() {
     let mut request = Request::new(run["prompt"].as_str().unwrap());
     (request.frames, request.height, request.width) = (run["frames"].as_u64().unwrap() as usize, 64, 64);
     (request.steps, request.guidance) = (run["steps"].as_u64().unwrap() as usize, 1.0);
-    request.scheduler = Some(SchedulerKind::Euler);
-    request.beta_schedule = Some(BetaSchedule::Linear);
+    // The Lightning sampler is Euler, trailing, on linear betas: the fixture's run.
+    request.sampler = Some(Sampler::Lightning);
     request.init_latents = Some(Latents { shape: init.shape.clone().try_into().unwrap(), data: init.data });
     let output = pollster::block_on(pipeline.generate(&request, &mut |_| {})).unwrap();
     let error = relative_l2(&output.video, &golden("tiny-split/lightning", "video").data);

@@ -77,7 +77,7 @@ test('The sampler setting reaches the engine: Euler makes another clip than the 
     await page.advanced.click();
     assert.equal(await page.sampler.inputValue(), 'model', "the model's own scheduler by default");
     assert.equal(await page.page.getByRole('combobox', { name: 'Weighting' }).inputValue(), 'flat',
-      "the demo model's FreeNoise weighting (engine::demo::WEIGHTING) by default");
+      "the demo model's FreeNoise weighting (demo::settings::WEIGHTING) by default");
     await page.sampler.selectOption({ label: 'Euler, trailing' });
     await page.start(clip);
     assert.match(await page.waitForEnd(), /^Done /);

@@ -7,11 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use engine::freenoise::prompts::Interpolation;
 use engine::freenoise::{FusionPlacement, NoiseType, Weighting};
-use engine::analysis::analyse as analyse_clip;
-use engine::dataset::vocab::COLOURS;
 use engine::npy::{read_npy, write_npy, NpyArray};
 use engine::pipeline::{FreeNoiseSettings, Latents, Output, Pipeline, Progress, Request};
-use engine::schedulers::{BetaSchedule, SchedulerKind};
+use engine::schedulers::{BetaSchedule, Sampler};
 use engine::store::{AdapterFile, DirStore, ModelStore};
 use engine::{Backend, EngineError};
 
@@ -26,68 +24,12 @@ struct Cli {
 enum Command {
     /// Generate a clip from a prompt.
     Generate(GenerateArgs),
-    /// Read a clip of the demo model's world (shapes on plain or gradient backgrounds): the
-    /// moving object's colour and direction of travel, as one line of JSON.
-    Analyse(AnalyseArgs),
-}
-
-#[derive(clap::Args)]
-struct AnalyseArgs {
-    /// The clip as float32 .npy of shape (F, H, W, 3) with values in [0, 1] (what
-    /// `generate --save-video` writes).
-    #[arg(long)]
-    video: PathBuf,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SchedulerArg {
-    Ddim,
-    Euler,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum BetaArg {
-    Linear,
-    ScaledLinear,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum WeightingArg {
-    Flat,
-    Pyramid,
-    /// diffusers' delayed_reverse_sawtooth.
-    Sawtooth,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum NoiseArg {
-    Shuffle,
-    Repeat,
-    Random,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FusionArg {
-    /// Fuse once per transformer block, then the feed-forward (diffusers).
-    Block,
-    /// Fuse after each attention layer (the official FreeNoise code).
-    Attention,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Switch {
     On,
     Off,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum InterpolationArg {
-    /// Diffusers' prompt travel: from each keyframe's prompt to the next's, frame by frame.
-    Linear,
-    /// As linear, along the great circle between the embeddings.
-    Spherical,
-    /// Each keyframe's prompt until the next keyframe (the page's default).
-    Hold,
 }
 
 #[derive(clap::Args)]
@@ -120,14 +62,13 @@ struct GenerateArgs {
     guidance: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Noise schedule [default: the model's]; AnimateDiff-Lightning samples on linear betas.
+    /// Noise schedule [default: the sampler's, else the model's].
     #[arg(long, value_enum)]
-    beta_schedule: Option<BetaArg>,
+    beta_schedule: Option<BetaSchedule>,
     /// Sampler [default: the model's scheduler/scheduler_config.json, DDIM on its betas for a
-    /// class the engine does not run, such as PNDM]; euler = Euler with trailing timestep
-    /// spacing on the model's betas (AnimateDiff-Lightning's setting).
+    /// class the engine does not run, such as PNDM].
     #[arg(long, value_enum)]
-    scheduler: Option<SchedulerArg>,
+    scheduler: Option<Sampler>,
     /// float32 .npy of shape (1, C, F, h, w): unit-variance noise, before the scheduler's
     /// init_noise_sigma scaling (diffusers' `latents=`).
     #[arg(long)]
@@ -158,14 +99,14 @@ struct GenerateArgs {
     #[arg(long, default_value_t = 4)]
     context_stride: usize,
     /// How overlapping windows are weighted when fused.
-    #[arg(long, value_enum, default_value = "pyramid")]
-    weighting: WeightingArg,
+    #[arg(long, value_enum, default_value_t = Weighting::Pyramid)]
+    weighting: Weighting,
     /// Initial noise: shuffle (FreeNoise's rescheduling), repeat (the first window again), random.
-    #[arg(long, value_enum, default_value = "shuffle")]
-    noise: NoiseArg,
+    #[arg(long, value_enum, default_value_t = NoiseType::Shuffle)]
+    noise: NoiseType,
     /// Where window outputs are fused.
-    #[arg(long, value_enum, default_value = "block")]
-    fusion: FusionArg,
+    #[arg(long, value_enum, default_value_t = FusionPlacement::Block)]
+    fusion: FusionPlacement,
     /// A keyframe prompt, FRAME=TEXT (repeatable; frame 0 must have one, --prompt is its default).
     #[arg(long = "prompt-at", value_name = "FRAME=TEXT")]
     prompt_at: Vec<String>,
@@ -173,8 +114,8 @@ struct GenerateArgs {
     #[arg(long = "negative-at", value_name = "FRAME=TEXT")]
     negative_at: Vec<String>,
     /// How embeddings travel between keyframes.
-    #[arg(long, value_enum, default_value = "linear")]
-    interpolation: InterpolationArg,
+    #[arg(long, value_enum, default_value_t = Interpolation::Linear)]
+    interpolation: Interpolation,
     /// Split inference: at most N frames at a time through the spatial layers (and pixel
     /// sequences in as many chunks through the motion modules). Same result within 1e-5; a
     /// value of at least the frame count turns it off.
@@ -189,7 +130,6 @@ fn main() -> ExitCode {
     engine::host_alloc::keep_freed_memory();
     let result = match Cli::parse().command {
         Command::Generate(args) => generate(args),
-        Command::Analyse(args) => analyse(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -226,42 +166,21 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     request.steps = args.steps;
     request.guidance = args.guidance;
     request.seed = args.seed;
-    request.scheduler = args.scheduler.map(|s| match s {
-        SchedulerArg::Ddim => SchedulerKind::Ddim,
-        SchedulerArg::Euler => SchedulerKind::Euler,
-    });
-    request.beta_schedule = args.beta_schedule.map(|b| match b {
-        BetaArg::Linear => BetaSchedule::Linear,
-        BetaArg::ScaledLinear => BetaSchedule::ScaledLinear,
-    });
+    request.sampler = args.scheduler;
+    request.beta_schedule = args.beta_schedule;
     request.init_latents = init;
     request.decode_chunk = args.decode_chunk;
     request.free_noise = (args.freenoise == Switch::On).then(|| FreeNoiseSettings {
         window: args.context_length,
         stride: args.context_stride,
-        weighting: match args.weighting {
-            WeightingArg::Flat => Weighting::Flat,
-            WeightingArg::Pyramid => Weighting::Pyramid,
-            WeightingArg::Sawtooth => Weighting::DelayedReverseSawtooth,
-        },
-        noise: match args.noise {
-            NoiseArg::Shuffle => NoiseType::Shuffle,
-            NoiseArg::Repeat => NoiseType::Repeat,
-            NoiseArg::Random => NoiseType::Random,
-        },
-        placement: match args.fusion {
-            FusionArg::Block => FusionPlacement::Block,
-            FusionArg::Attention => FusionPlacement::Attention,
-        },
+        weighting: args.weighting,
+        noise: args.noise,
+        placement: args.fusion,
     });
     request.keyframes = keyframes("--prompt-at", &request.prompt, &args.prompt_at)?;
     let negative = request.negative.clone().unwrap_or_default();
     request.negative_keyframes = keyframes("--negative-at", &negative, &args.negative_at)?;
-    request.interpolation = match args.interpolation {
-        InterpolationArg::Linear => Interpolation::Linear,
-        InterpolationArg::Spherical => Interpolation::Spherical,
-        InterpolationArg::Hold => Interpolation::Hold,
-    };
+    request.interpolation = args.interpolation;
     request.motion_injection = args.motion_injection == Switch::On;
     request.chunk = Some(args.chunk);
 
@@ -281,29 +200,6 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
         write_file(path, &encode_gif(&output, args.fps)?)?;
     }
     eprintln!("done: {} frames of {}×{} in {:.1} s", output.frames, output.width, output.height, started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-/// Prints `{"frames", "colour", "direction", "quarters", "visible", "consistency"}` (see
-/// `engine::analysis`; `quarters`: the direction in each whole 16 frames, as the long checks
-/// read it); colour and a direction are null when no object or no travel is found.
-fn analyse(args: AnalyseArgs) -> Result<(), EngineError> {
-    let (video, name) = read_npy_file(&args.video)?;
-    let &[frames, height, width, 3] = video.shape.as_slice() else {
-        return Err(EngineError::BadFile { file: name, problem: format!("shape {:?} is not (frames, height, width, 3)", video.shape) });
-    };
-    let size = height * width * 3;
-    let rgb: Vec<Vec<u8>> = video.data.chunks(size).map(|f| f.iter().map(|&v| engine::image::unit_to_u8(v)).collect()).collect();
-    let a = analyse_clip(&rgb, width, height);
-    let json = serde_json::json!({
-        "frames": frames,
-        "colour": a.colour.map(|c| COLOURS[c].name),
-        "direction": a.direction(0..frames).map(|d| d.words()),
-        "quarters": engine::semantics::quarters(&a).iter().map(|q| q.map(|d| d.words())).collect::<Vec<_>>(),
-        "visible": a.visible(),
-        "consistency": a.consistency(),
-    });
-    println!("{json}");
     Ok(())
 }
 

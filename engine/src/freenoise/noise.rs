@@ -3,15 +3,19 @@
 //! earlier (sequentially, so a source may itself be a copy). Everything is drawn from the seed
 //! with the engine's own generator, so it is the same on every backend.
 
+use crate::options::choice;
 use crate::rng::SplitMix64;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoiseType {
-    Shuffle,
-    /// Frames at and after the window repeat the first window.
-    Repeat,
-    /// Fresh noise for every frame.
-    Random,
+choice! {
+    /// Where each frame's initial noise comes from.
+    pub enum NoiseType {
+        /// FreeNoise's rescheduling.
+        Shuffle = ("shuffle", "Shuffled windows"),
+        /// Frames at and after the window repeat the first window.
+        Repeat = ("repeat", "Repeated window"),
+        /// Fresh noise for every frame.
+        Random = ("random", "Independent"),
+    }
 }
 
 /// For each frame, the base-noise frame it takes its noise from.

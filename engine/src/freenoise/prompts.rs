@@ -2,20 +2,23 @@
 //! keyframes (diffusers' semantics: frame 0 required, the last keyframe held to the end), or
 //! each keyframe's prompt held until the next ([`Interpolation::Hold`]).
 
+use crate::options::choice;
 use crate::EngineError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interpolation {
-    /// Diffusers' prompt travel: frame by frame from one keyframe's embedding to the next's.
-    Linear,
-    /// As `Linear`, along the great circle between the two embeddings.
-    Spherical,
-    /// Each keyframe's prompt from its frame until the next keyframe; FreeNoise's overlapping
-    /// windows make the change a transition over about a window's frames. Why: a user who
-    /// writes "moving left" at frame 0 and "moving up" from frame 32 means left until frame
-    /// 32, where diffusers' travel is already half "up" at frame 16; on the demo model that
-    /// blend turned 1 of 10 such clips and holding turned 9 (`train/README.md`, stop 31).
-    Hold,
+choice! {
+    /// How the prompt goes from one keyframe to the next.
+    pub enum Interpolation {
+        /// Each keyframe's prompt from its frame until the next keyframe; FreeNoise's overlapping
+        /// windows make the change a transition over about a window's frames. Why: a user who
+        /// writes "moving left" at frame 0 and "moving up" from frame 32 means left until frame
+        /// 32, where diffusers' travel is already half "up" at frame 16 (the demo model's turns
+        /// follow held prompts far more often: `docs/demo-model-history.md`, stop 31).
+        Hold = ("hold", "Change at each keyframe"),
+        /// Diffusers' prompt travel: frame by frame from one keyframe's embedding to the next's.
+        Linear = ("linear", "Blend from keyframe to keyframe"),
+        /// As `Linear`, along the great circle between the two embeddings.
+        Spherical = ("spherical", "Blend along the sphere"),
+    }
 }
 
 /// Validated keyframes: sorted, starting at 0, distinct, inside the clip, non-empty prompts.

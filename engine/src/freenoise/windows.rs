@@ -1,43 +1,28 @@
 //! Sliding windows over frames and the weights that merge their temporal-attention outputs.
 
+use crate::options::choice;
 use crate::EngineError;
 
-/// How a frame's outputs from overlapping windows are weighted by its position in each window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Weighting {
-    Flat,
-    /// 1, 2, …, W/2, W/2, …, 2, 1 (the paper's Eq. 9).
-    Pyramid,
-    /// diffusers' `delayed_reverse_sawtooth`.
-    DelayedReverseSawtooth,
-}
-
-impl Weighting {
-    const ALL: [Weighting; 3] = [Weighting::Flat, Weighting::Pyramid, Weighting::DelayedReverseSawtooth];
-
-    /// Its short name: the page's option value, the worker message's field and the card's word.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Weighting::Flat => "flat",
-            Weighting::Pyramid => "pyramid",
-            Weighting::DelayedReverseSawtooth => "sawtooth",
-        }
-    }
-
-    /// The weighting called `name` ([`Weighting::name`]).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|w| w.name() == name)
+choice! {
+    /// How a frame's outputs from overlapping windows are weighted by its position in each window.
+    pub enum Weighting {
+        /// 1, 2, …, W/2, W/2, …, 2, 1 (the paper's Eq. 9).
+        Pyramid = ("pyramid", "Pyramid"),
+        Flat = ("flat", "Flat"),
+        /// diffusers' `delayed_reverse_sawtooth`.
+        DelayedReverseSawtooth = ("sawtooth", "Delayed reverse sawtooth"),
     }
 }
 
-/// Where fusion happens inside a motion-module transformer block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FusionPlacement {
-    /// diffusers / FreeNoise-AnimateDiff: both attentions per window, one fusion per block,
-    /// then the feed-forward on all frames.
-    Block,
-    /// The official code: fuse after each attention layer.
-    Attention,
+choice! {
+    /// Where fusion happens inside a motion-module transformer block.
+    pub enum FusionPlacement {
+        /// diffusers / FreeNoise-AnimateDiff: both attentions per window, one fusion per block,
+        /// then the feed-forward on all frames.
+        Block = ("block", "Once per transformer block, then the feed-forward (diffusers)"),
+        /// The official code: fuse after each attention layer.
+        Attention = ("attention", "After each attention layer (the official FreeNoise code)"),
+    }
 }
 
 /// Per-position weights for a window of `window` frames.
@@ -143,15 +128,6 @@ pub fn validate_window(window: usize, stride: usize) -> Result<(), EngineError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn weightings_are_found_by_their_names() {
-        for w in Weighting::ALL {
-            assert_eq!(Weighting::from_name(w.name()), Some(w));
-        }
-        assert_eq!(Weighting::from_name("flat"), Some(Weighting::Flat));
-        assert_eq!(Weighting::from_name("triangle"), None);
-    }
 
     fn spans(plan: &WindowPlan) -> Vec<(usize, usize)> {
         plan.windows.iter().map(|w| (w.start, w.end)).collect()

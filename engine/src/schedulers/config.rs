@@ -1,8 +1,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::SchedulerKind;
+use super::Sampler;
 use crate::config::{parse, require_one_of};
+use crate::options::choice;
 use crate::EngineError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -20,11 +21,13 @@ pub enum Prediction {
     VPrediction,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BetaSchedule {
-    Linear,
-    ScaledLinear,
+choice! {
+    /// The noise schedule's betas, named as diffusers' `beta_schedule` names them.
+    pub enum BetaSchedule {
+        Linear = ("linear", "Linear"),
+        /// Linear in √β (Stable Diffusion's).
+        ScaledLinear = ("scaled_linear", "Scaled linear"),
+    }
 }
 
 /// The fields of diffusers' DDIM/Euler configs we use.
@@ -112,11 +115,11 @@ impl SchedulerConfig {
     /// does not run (SD1.5 repos ship `PNDMScheduler`) gets DDIM on the same betas, as
     /// `DDIMScheduler.from_config` would give in diffusers, with a note saying so: a plain SD1.5
     /// repo plus a motion adapter must work without the user knowing scheduler classes.
-    pub fn default_kind(&self) -> (SchedulerKind, Option<String>) {
+    pub fn default_sampler(&self) -> (Sampler, Option<String>) {
         match self.class_name.as_deref() {
-            Some("DDIMScheduler") | None => (SchedulerKind::Ddim, None),
-            Some("EulerDiscreteScheduler") => (SchedulerKind::Euler, None),
-            Some(other) => (SchedulerKind::Ddim, Some(format!("the model names {other}, which the engine does not run, so it sampled with DDIM on the same noise schedule"))),
+            Some("DDIMScheduler") | None => (Sampler::Ddim, None),
+            Some("EulerDiscreteScheduler") => (Sampler::Euler, None),
+            Some(other) => (Sampler::Ddim, Some(format!("the model names {other}, which the engine does not run, so it sampled with DDIM on the same noise schedule"))),
         }
     }
 

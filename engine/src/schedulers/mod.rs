@@ -11,12 +11,29 @@ pub use euler::Euler;
 
 use burn::prelude::*;
 
-/// Which sampler to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SchedulerKind {
-    Ddim,
-    /// Euler with trailing spacing (AnimateDiff-Lightning's setting).
-    Euler,
+use crate::options::choice;
+
+choice! {
+    /// Which sampler to run.
+    pub enum Sampler {
+        /// DDIM with eta 0, on the model's timestep spacing.
+        Ddim = ("ddim", "DDIM"),
+        /// Euler with trailing spacing.
+        Euler = ("euler", "Euler, trailing"),
+        /// Euler with trailing spacing on linear betas: AnimateDiff-Lightning's setting, as its
+        /// model card gives it (its few-step adapters are distilled on that schedule).
+        Lightning = ("lightning", "AnimateDiff-Lightning (Euler, trailing, linear betas)"),
+    }
+}
+
+impl Sampler {
+    /// The noise schedule this sampler requires, when it requires one (else the model's).
+    pub fn beta_schedule(self) -> Option<BetaSchedule> {
+        match self {
+            Sampler::Lightning => Some(BetaSchedule::Linear),
+            Sampler::Ddim | Sampler::Euler => None,
+        }
+    }
 }
 
 /// A configured sampler for a fixed number of steps.
@@ -26,13 +43,15 @@ pub enum Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(kind: SchedulerKind, config: &SchedulerConfig, steps: usize) -> Result<Self, crate::EngineError> {
+    /// `config`'s betas are used as given: a sampler's own schedule
+    /// ([`Sampler::beta_schedule`]) is applied to the config by the caller.
+    pub fn new(sampler: Sampler, config: &SchedulerConfig, steps: usize) -> Result<Self, crate::EngineError> {
         if steps == 0 {
             return Err(crate::EngineError::Request("steps must be at least 1".into()));
         }
-        Ok(match kind {
-            SchedulerKind::Ddim => Scheduler::Ddim(Ddim::new(config, steps)),
-            SchedulerKind::Euler => Scheduler::Euler(Euler::new(config, steps, Spacing::Trailing)),
+        Ok(match sampler {
+            Sampler::Ddim => Scheduler::Ddim(Ddim::new(config, steps)),
+            Sampler::Euler | Sampler::Lightning => Scheduler::Euler(Euler::new(config, steps, Spacing::Trailing)),
         })
     }
 

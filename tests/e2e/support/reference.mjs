@@ -1,5 +1,6 @@
-// The native engine's side of the page tests, from the `freenoise` CLI that `cargo test -p
-// engine` builds: its clip for a request (what the page's clip must equal) and its analyser.
+// The native side of the page tests, from the binaries `cargo test` builds: the engine's
+// `freenoise` CLI for its clip of a request (what the page's clip must equal) and the demo
+// model's `freenoise-demo` for its analyser.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target');
 const CLI = join(TARGET, 'debug', 'freenoise');
+const DEMO_CLI = join(TARGET, 'debug', 'freenoise-demo');
 
 function scratch(name) {
   return join(mkdtempSync(join(tmpdir(), 'freenoise-e2e-')), name);
 }
 
-/** The page's default guidance for the demo model (`engine::demo::GUIDANCE`, which the page's
+/** The page's default guidance for the demo model (`demo::settings::GUIDANCE`, which the page's
  * `DEFAULTS` read). */
 const PAGE_GUIDANCE = '3';
 
@@ -42,9 +44,9 @@ export function nativeClip(request) {
   return { frames: shape[0], height: shape[1], width: shape[2], rgb };
 }
 
-/** `freenoise analyse` on a .npy clip: {frames, colour, direction, visible, consistency}. */
+/** `freenoise-demo analyse` on a .npy clip: {frames, colour, direction, visible, consistency}. */
 function analyseFile(path) {
-  return JSON.parse(execFileSync(CLI, ['analyse', '--video', path], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(DEMO_CLI, ['analyse', '--video', path], { encoding: 'utf8' }));
 }
 
 /** The analyser's reading of the native clip for a request. */
