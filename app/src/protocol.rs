@@ -21,16 +21,30 @@ pub struct JobId(pub u64);
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
-    Generate { job: JobId, request: GenerateRequest },
+    Generate {
+        job: JobId,
+        request: GenerateRequest,
+    },
     /// Stop generation `job` after the current denoising step.
-    Cancel { job: JobId },
+    Cancel {
+        job: JobId,
+    },
     /// Report browser storage (and how much of it `model` holds, when given).
-    Storage { job: JobId, model: Option<HubModel> },
+    Storage {
+        job: JobId,
+        model: Option<HubModel>,
+    },
     /// Remove a Hub model (and its motion adapter) from browser storage.
-    Delete { job: JobId, model: HubModel },
+    Delete {
+        job: JobId,
+        model: HubModel,
+    },
     /// What `request` would take in GPU memory, answered with `FromWorker::Estimate` of the
     /// same job (the page sends one per settings change and keeps only the latest answer).
-    Estimate { job: JobId, request: GenerateRequest },
+    Estimate {
+        job: JobId,
+        request: GenerateRequest,
+    },
 }
 
 impl ToWorker {

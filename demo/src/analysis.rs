@@ -82,8 +82,7 @@ impl Analysis {
     /// Least-squares velocity (pixels per frame) over `frames`, from the frames where the
     /// object is visible; `None` with fewer than three such frames.
     pub fn velocity(&self, frames: std::ops::Range<usize>) -> Option<[f32; 2]> {
-        let points: Vec<(f32, [f32; 2])> =
-            frames.filter_map(|f| self.centroids.get(f).copied().flatten().map(|c| (f as f32, c))).collect();
+        let points: Vec<(f32, [f32; 2])> = frames.filter_map(|f| self.centroids.get(f).copied().flatten().map(|c| (f as f32, c))).collect();
         if points.len() < 3 {
             return None;
         }
@@ -154,7 +153,11 @@ fn row_backgrounds(frames: &[Vec<u8>], width: usize, height: usize) -> Vec<[u8; 
         .enumerate()
         .map(|(y, &m)| {
             let fit = lines.map(|(at_zero, slope)| (at_zero + slope * y as f32).round().clamp(0.0, 255.0) as u8);
-            if distance(m, fit) > FOREGROUND { fit } else { m }
+            if distance(m, fit) > FOREGROUND {
+                fit
+            } else {
+                m
+            }
         })
         .collect()
 }

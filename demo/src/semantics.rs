@@ -11,9 +11,9 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{analyse, Analysis};
-use crate::vocab::{Direction, COLOURS, SHAPES};
 use crate::dataset::EvalPrompt;
 use crate::settings::{FRAMES, GUIDANCE, SIZE, STEPS, WEIGHTING};
+use crate::vocab::{Direction, COLOURS, SHAPES};
 use engine::freenoise::prompts::Interpolation;
 use engine::pipeline::{Pipeline, Request};
 use engine::EngineError;
@@ -100,8 +100,15 @@ pub fn long_clip(pipeline: &Pipeline, prompt: &EvalPrompt, seed: u64, free_noise
     }
     let a = generate(pipeline, &r)?;
     let ok = coherent(&a, prompt.colour, prompt.direction);
-    let line = format!("{} ({LONG} frames, FreeNoise {}): saw {}, {:.0}% visible, quarters {:?}: {}", prompt.caption(), on_off(free_noise),
-        colour_name(&a), a.visible() * 100.0, quarters(&a), if ok { "coherent" } else { "not coherent" });
+    let line = format!(
+        "{} ({LONG} frames, FreeNoise {}): saw {}, {:.0}% visible, quarters {:?}: {}",
+        prompt.caption(),
+        on_off(free_noise),
+        colour_name(&a),
+        a.visible() * 100.0,
+        quarters(&a),
+        if ok { "coherent" } else { "not coherent" }
+    );
     Ok((ok, line))
 }
 
@@ -121,8 +128,12 @@ pub fn keyframe_turns(pipeline: &Pipeline, tries: usize, log: &mut dyn FnMut(Str
         let a = generate(pipeline, &r)?;
         let ok = turned(&a, Direction::Left, Direction::Up);
         share.add(ok);
-        log(format!("{first} → up at frame {TURN_AT}: before {:?}, after {:?}: {}", a.direction(before()), a.direction(after()),
-            if ok { "turned" } else { "did not turn" }));
+        log(format!(
+            "{first} → up at frame {TURN_AT}: before {:?}, after {:?}: {}",
+            a.direction(before()),
+            a.direction(after()),
+            if ok { "turned" } else { "did not turn" }
+        ));
     }
     Ok(share)
 }

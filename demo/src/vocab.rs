@@ -61,16 +61,8 @@ pub enum Direction {
     DownRight,
 }
 
-pub const DIRECTIONS: [Direction; 8] = [
-    Direction::Left,
-    Direction::Right,
-    Direction::Up,
-    Direction::Down,
-    Direction::UpLeft,
-    Direction::UpRight,
-    Direction::DownLeft,
-    Direction::DownRight,
-];
+pub const DIRECTIONS: [Direction; 8] =
+    [Direction::Left, Direction::Right, Direction::Up, Direction::Down, Direction::UpLeft, Direction::UpRight, Direction::DownLeft, Direction::DownRight];
 
 pub const MOTIONS: [Motion; 12] = [
     Motion::Direction(Direction::Left),
@@ -147,9 +139,16 @@ impl Motion {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Background {
-    Plain { name: &'static str, rgb: [u8; 3] },
+    Plain {
+        name: &'static str,
+        rgb: [u8; 3],
+    },
     /// Top-to-bottom blend.
-    Gradient { name: &'static str, top: [u8; 3], bottom: [u8; 3] },
+    Gradient {
+        name: &'static str,
+        top: [u8; 3],
+        bottom: [u8; 3],
+    },
 }
 
 pub const BACKGROUNDS: [Background; 4] = [

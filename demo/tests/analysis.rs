@@ -2,8 +2,8 @@
 //! colours and motions are known.
 
 use demo::analysis::analyse;
-use demo::vocab::{Motion, MOTIONS};
 use demo::dataset::{held_out_prompts, ClipSpec, FRAMES, SIZE};
+use demo::vocab::{Motion, MOTIONS};
 use engine::image::unit_to_u8;
 use engine::rng::SplitMix64;
 
@@ -100,7 +100,11 @@ fn centred_movers_cross_the_middle_and_the_draws_match_the_spread_stream() {
             assert!(dx.hypot(dy) <= CENTRED_ACROSS.hypot(CENTRED_ALONG) + 1e-3, "{} has its midpoint {dx}, {dy} from the centre", centred.caption());
             for f in [0, FRAMES - 1] {
                 let p = c.pose(f);
-                assert!(p.x - p.radius >= 0.0 && p.x + p.radius <= SIZE as f32 && p.y - p.radius >= 0.0 && p.y + p.radius <= SIZE as f32, "{} leaves the frame", centred.caption());
+                assert!(
+                    p.x - p.radius >= 0.0 && p.x + p.radius <= SIZE as f32 && p.y - p.radius >= 0.0 && p.y + p.radius <= SIZE as f32,
+                    "{} leaves the frame",
+                    centred.caption()
+                );
             }
             let (sx, sy) = middle(s);
             spread_off_centre += usize::from(sx.hypot(sy) > 10.0);
@@ -184,7 +188,8 @@ fn a_long_torus_comet_that_covers_most_of_its_row_is_still_read() {
         let o = spec.objects[0];
         let row = o.pose(0).y.rem_euclid(SIZE as f32) as usize;
         let rgb = demo::vocab::COLOURS[p.colour].rgb;
-        let covered = frames.iter().flat_map(|f| f[row * SIZE * 3..][..SIZE * 3].chunks(3)).filter(|px| px.iter().zip(rgb).all(|(&a, b)| a.abs_diff(b) <= 2)).count();
+        let covered =
+            frames.iter().flat_map(|f| f[row * SIZE * 3..][..SIZE * 3].chunks(3)).filter(|px| px.iter().zip(rgb).all(|(&a, b)| a.abs_diff(b) <= 2)).count();
         over_half += usize::from(2 * covered > SIZE * FRAMES);
         let a = analyse(&frames, SIZE, SIZE);
         assert_eq!(a.colour, Some(p.colour), "colour of {}", p.caption());

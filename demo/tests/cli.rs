@@ -21,11 +21,11 @@ fn tempdir() -> std::path::PathBuf {
 fn cli_analyses_a_clip() {
     let motion = MOTIONS.iter().position(|m| *m == Motion::Direction(Direction::UpLeft)).unwrap();
     let clip = ClipSpec::single(4, 1, motion, 0, &mut engine::rng::SplitMix64::new(7)); // a blue square on black
-    // [F, 3, S, S] → [F, S, S, 3]
+                                                                                        // [F, 3, S, S] → [F, S, S, 3]
     let planar = clip.render();
     let plane = SIZE * SIZE;
-    let video: Vec<f32> = (0..FRAMES).flat_map(|f| (0..plane).flat_map(move |p| (0..3).map(move |c| (f, c, p))))
-        .map(|(f, c, p)| planar[(f * 3 + c) * plane + p]).collect();
+    let video: Vec<f32> =
+        (0..FRAMES).flat_map(|f| (0..plane).flat_map(move |p| (0..3).map(move |c| (f, c, p)))).map(|(f, c, p)| planar[(f * 3 + c) * plane + p]).collect();
     let out = tempdir();
     let path = out.join("clip.npy");
     std::fs::write(&path, write_npy(&[FRAMES, SIZE, SIZE, 3], &video)).unwrap();

@@ -19,8 +19,8 @@
 use std::path::PathBuf;
 
 use demo::dataset::held_out_prompts;
-use engine::pipeline::Pipeline;
 use demo::semantics::{self, Share, TURN_TRIES};
+use engine::pipeline::Pipeline;
 use engine::store::DirStore;
 use engine::Backend;
 

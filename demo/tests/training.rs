@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use demo::train::{evaluate, export_f16, fork, shipped_pipeline, snapshot, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
 use engine::pipeline::Pipeline;
 use engine::store::DirStore;
-use demo::train::{evaluate, export_f16, fork, shipped_pipeline, snapshot, write_card, Evaluation, Recipe, Run, EVALUATION_FILE, SHIPPED_POSITIONS};
 use engine::weights::{parse_header, to_f32, Dtype};
 use engine::Backend;
 

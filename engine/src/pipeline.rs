@@ -9,10 +9,10 @@ use crate::freenoise::noise::clip_noise;
 use crate::freenoise::prompts::{blend, Interpolation, Keyframes};
 use crate::freenoise::windows::{validate_window, WindowPlan};
 use crate::freenoise::{FusionPlacement, NoiseType, Weighting};
-use crate::unet::motion::Fusion;
 use crate::rng::SplitMix64;
 use crate::schedulers::{BetaSchedule, Sampler, Scheduler, SchedulerConfig};
 use crate::store::ModelStore;
+use crate::unet::motion::Fusion;
 use crate::unet::{load_unet, UNetMotionModel};
 use crate::vae::{load_vae_decoder, VaeDecoder};
 use crate::EngineError;
@@ -302,11 +302,7 @@ impl Pipeline {
         let guided = request.guidance > 1.0;
         let frames = request.frames;
 
-        let keyframes = if request.keyframes.is_empty() {
-            Keyframes::single(&request.prompt)
-        } else {
-            Keyframes::new(request.keyframes.clone(), frames)?
-        };
+        let keyframes = if request.keyframes.is_empty() { Keyframes::single(&request.prompt) } else { Keyframes::new(request.keyframes.clone(), frames)? };
         if let (Some(settings), None) = (&request.free_noise, &fusion) {
             if frames < settings.window {
                 warnings.push(format!("{frames} frames is fewer than the FreeNoise window of {}: plain sampling was used", settings.window));
@@ -340,8 +336,7 @@ impl Pipeline {
             (None, Some(s)) => clip_noise(shape[1], frames, shape[3] * shape[4], s.window, s.stride, s.noise, request.seed),
             (None, None) => SplitMix64::new(request.seed).normals(shape.iter().product()),
         };
-        let mut latents = Tensor::<5>::from_data(TensorData::new(noise, shape), &self.device)
-            .mul_scalar(scheduler.init_noise_sigma());
+        let mut latents = Tensor::<5>::from_data(TensorData::new(noise, shape), &self.device).mul_scalar(scheduler.init_noise_sigma());
 
         let timesteps = scheduler.timesteps();
         for (index, &t) in timesteps.iter().enumerate() {
@@ -415,19 +410,13 @@ impl Pipeline {
     pub fn decode(&self, latents: Tensor<5>, chunk: usize) -> Tensor<4> {
         let [_, c, f, h, w] = latents.dims();
         let per_frame = latents.permute([0, 2, 1, 3, 4]).reshape([f, c, h, w]);
-        let images: Vec<Tensor<4>> = (0..f)
-            .step_by(chunk)
-            .map(|start| self.vae.decode(per_frame.clone().slice([start..(start + chunk).min(f)])))
-            .collect();
+        let images: Vec<Tensor<4>> = (0..f).step_by(chunk).map(|start| self.vae.decode(per_frame.clone().slice([start..(start + chunk).min(f)]))).collect();
         Tensor::cat(images, 0).div_scalar(2.0).add_scalar(0.5).clamp(0.0, 1.0).permute([0, 2, 3, 1])
     }
 }
 
 async fn read<const D: usize>(tensor: Tensor<D>, name: &'static str) -> Result<Vec<f32>, EngineError> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| EngineError::Readback { tensor: name, reason: format!("{e:?}") })?;
+    let data = tensor.into_data_async().await.map_err(|e| EngineError::Readback { tensor: name, reason: format!("{e:?}") })?;
     // f16 devices hand back f16 data; the host side is f32 throughout.
     data.convert::<f32>().try_to_vec::<f32>().map_err(|e| EngineError::BadTensor { tensor: name, problem: format!("{e:?}") })
 }

@@ -51,10 +51,11 @@ pub fn weights_file(store: &dyn ModelStore, folder: &str, stem: &str) -> Result<
     // "." is the store's root (an adapter folder keeps its weights there).
     let prefix = if folder == "." { String::new() } else { format!("{folder}/") };
     let candidates = [format!("{prefix}{stem}.safetensors"), format!("{prefix}{stem}.fp16.safetensors")];
-    candidates.iter().find(|p| store.exists(p)).cloned().ok_or_else(|| EngineError::Io {
-        path: format!("{}/{}", store.name(), candidates[0]),
-        reason: format!("missing (nor is there {})", candidates[1]),
-    })
+    candidates
+        .iter()
+        .find(|p| store.exists(p))
+        .cloned()
+        .ok_or_else(|| EngineError::Io { path: format!("{}/{}", store.name(), candidates[0]), reason: format!("missing (nor is there {})", candidates[1]) })
 }
 
 /// A model whose files are already in memory (fetched by the page's worker, or built in tests).
@@ -123,7 +124,11 @@ impl ModelStore for AdapterFile {
         Err(self.missing(path))
     }
     fn open(&self, path: &str) -> Result<Box<dyn ByteSource>, EngineError> {
-        if path == ADAPTER_WEIGHTS { self.inner.open(&self.path) } else { Err(self.missing(path)) }
+        if path == ADAPTER_WEIGHTS {
+            self.inner.open(&self.path)
+        } else {
+            Err(self.missing(path))
+        }
     }
 }
 

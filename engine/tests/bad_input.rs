@@ -153,9 +153,11 @@ fn text_encoder_keys_load_with_and_without_the_text_model_prefix() {
     let device = Backend::cpu_device();
     let plain = engine::clip::load_text_encoder(&DirStore::new(fixture("tiny-mid")).unwrap(), &device).unwrap();
     let prefixed = engine::clip::load_text_encoder(&DirStore::new(&dir).unwrap(), &device).unwrap();
-    let ids = || engine::burn::prelude::Tensor::<2, engine::burn::prelude::Int>::from_data(
-        engine::burn::prelude::TensorData::new(vec![49406i64, 320, 2368, 49407], [1, 4]),
-        &device,
-    );
+    let ids = || {
+        engine::burn::prelude::Tensor::<2, engine::burn::prelude::Int>::from_data(
+            engine::burn::prelude::TensorData::new(vec![49406i64, 320, 2368, 49407], [1, 4]),
+            &device,
+        )
+    };
     assert_eq!(values(plain.forward(ids())), values(prefixed.forward(ids())));
 }

@@ -17,10 +17,7 @@ fn text_encoder_matches_transformers() {
         let store = DirStore::new(fixture(config)).unwrap();
         let model = load_text_encoder(&store, &device).unwrap();
         let ids = golden(config, "token_ids");
-        let ids_tensor = Tensor::<2, Int>::from_data(
-            TensorData::new(ids.data.iter().map(|&v| v as i64).collect::<Vec<_>>(), ids.shape.clone()),
-            &device,
-        );
+        let ids_tensor = Tensor::<2, Int>::from_data(TensorData::new(ids.data.iter().map(|&v| v as i64).collect::<Vec<_>>(), ids.shape.clone()), &device);
         let error = relative_l2(&values(model.forward(ids_tensor)), &golden(config, "text_embeddings").data);
         println!("{config}: text encoder relative L2 {error:.2e}");
         assert!(error <= 1e-4, "{config}: text encoder relative L2 {error:.2e}");

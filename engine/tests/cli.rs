@@ -21,14 +21,31 @@ fn cli_reproduces_golden_runs() {
     let latents = out.join("latents.npy");
     let video = out.join("video.npy");
     let gif = out.join("clip.gif");
-    let run: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("tiny-split/golden/run.json")).unwrap()).unwrap();
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("tiny-split/golden/run.json")).unwrap()).unwrap();
     let result = freenoise(&[
-        "generate", "--model", model.to_str().unwrap(), "--motion-adapter", adapter.to_str().unwrap(),
-        "--prompt", run["prompt"].as_str().unwrap(), "--negative", run["negative"].as_str().unwrap(),
-        "--steps", "3", "--guidance", "7.5", "--scheduler", "ddim",
-        "--init-latents", init.to_str().unwrap(), "--save-latents", latents.to_str().unwrap(),
-        "--save-video", video.to_str().unwrap(), "--out", gif.to_str().unwrap(),
+        "generate",
+        "--model",
+        model.to_str().unwrap(),
+        "--motion-adapter",
+        adapter.to_str().unwrap(),
+        "--prompt",
+        run["prompt"].as_str().unwrap(),
+        "--negative",
+        run["negative"].as_str().unwrap(),
+        "--steps",
+        "3",
+        "--guidance",
+        "7.5",
+        "--scheduler",
+        "ddim",
+        "--init-latents",
+        init.to_str().unwrap(),
+        "--save-latents",
+        latents.to_str().unwrap(),
+        "--save-video",
+        video.to_str().unwrap(),
+        "--out",
+        gif.to_str().unwrap(),
     ]);
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let read = |p: &std::path::Path| read_npy(&std::fs::read(p).unwrap(), "out").unwrap();
@@ -46,15 +63,29 @@ fn cli_reproduces_golden_runs() {
 #[test]
 fn cli_runs_a_bare_lightning_style_adapter_file() {
     let out = tempdir();
-    let run: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("tiny-split/lightning/golden/run.json")).unwrap()).unwrap();
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("tiny-split/lightning/golden/run.json")).unwrap()).unwrap();
     let adapter = fixture(&format!("tiny-split/lightning/{}", run["file"].as_str().unwrap()));
     let video = out.join("lightning.npy");
     let result = freenoise(&[
-        "generate", "--model", fixture("tiny-split").to_str().unwrap(), "--motion-adapter", adapter.to_str().unwrap(),
-        "--prompt", run["prompt"].as_str().unwrap(), "--steps", "4", "--guidance", "1", "--scheduler", "euler",
-        "--beta-schedule", "linear", "--init-latents", fixture("tiny-split/lightning/golden/init_latents.npy").to_str().unwrap(),
-        "--save-video", video.to_str().unwrap(),
+        "generate",
+        "--model",
+        fixture("tiny-split").to_str().unwrap(),
+        "--motion-adapter",
+        adapter.to_str().unwrap(),
+        "--prompt",
+        run["prompt"].as_str().unwrap(),
+        "--steps",
+        "4",
+        "--guidance",
+        "1",
+        "--scheduler",
+        "euler",
+        "--beta-schedule",
+        "linear",
+        "--init-latents",
+        fixture("tiny-split/lightning/golden/init_latents.npy").to_str().unwrap(),
+        "--save-video",
+        video.to_str().unwrap(),
     ]);
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let got = read_npy(&std::fs::read(&video).unwrap(), "out").unwrap();
@@ -107,16 +138,52 @@ fn cli_runs_a_long_multi_prompt_clip() {
     let out = tempdir();
     let video = out.join("long.npy");
     let result = freenoise(&[
-        "generate", "--model", fixture("tiny-mid").to_str().unwrap(), "--prompt", "a red fox",
-        "--prompt-at", "20=a white rabbit", "--negative-at", "24=blurry", "--motion-injection", "--frames", "40", "--height", "64", "--width", "64",
-        "--steps", "2", "--weighting", "sawtooth", "--fusion", "attention", "--chunk", "16", "--save-video", video.to_str().unwrap(),
+        "generate",
+        "--model",
+        fixture("tiny-mid").to_str().unwrap(),
+        "--prompt",
+        "a red fox",
+        "--prompt-at",
+        "20=a white rabbit",
+        "--negative-at",
+        "24=blurry",
+        "--motion-injection",
+        "--frames",
+        "40",
+        "--height",
+        "64",
+        "--width",
+        "64",
+        "--steps",
+        "2",
+        "--weighting",
+        "sawtooth",
+        "--fusion",
+        "attention",
+        "--chunk",
+        "16",
+        "--save-video",
+        video.to_str().unwrap(),
     ]);
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     let array = read_npy(&std::fs::read(&video).unwrap(), "long").unwrap();
     assert_eq!(array.shape, vec![40, 64, 64, 3]);
     // Frames fewer than the window fall back to plain sampling with a warning.
-    let short = freenoise(&["generate", "--model", fixture("tiny-mid").to_str().unwrap(), "--prompt", "a fox", "--frames", "8",
-        "--height", "64", "--width", "64", "--steps", "1"]);
+    let short = freenoise(&[
+        "generate",
+        "--model",
+        fixture("tiny-mid").to_str().unwrap(),
+        "--prompt",
+        "a fox",
+        "--frames",
+        "8",
+        "--height",
+        "64",
+        "--width",
+        "64",
+        "--steps",
+        "1",
+    ]);
     assert!(short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("plain sampling"));
 }
@@ -129,8 +196,23 @@ fn cli_holds_keyframe_prompts_until_the_next() {
     let out = tempdir();
     let run = |name: &str, extra: &[&str]| {
         let (model, video) = (fixture("tiny-mid"), out.join(format!("{name}.npy")));
-        let mut args = vec!["generate", "--model", model.to_str().unwrap(), "--prompt", "a red fox", "--frames", "16",
-            "--height", "64", "--width", "64", "--steps", "2", "--save-video", video.to_str().unwrap()];
+        let mut args = vec![
+            "generate",
+            "--model",
+            model.to_str().unwrap(),
+            "--prompt",
+            "a red fox",
+            "--frames",
+            "16",
+            "--height",
+            "64",
+            "--width",
+            "64",
+            "--steps",
+            "2",
+            "--save-video",
+            video.to_str().unwrap(),
+        ];
         args.extend_from_slice(extra);
         let result = freenoise(&args);
         assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));

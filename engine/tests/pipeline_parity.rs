@@ -17,8 +17,7 @@ fn load(config: &str) -> Pipeline {
 }
 
 fn request(config: &str, scheduler: Sampler) -> Request {
-    let run: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{config}/golden/run.json"))).unwrap()).unwrap();
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{config}/golden/run.json"))).unwrap()).unwrap();
     let name = if scheduler == Sampler::Ddim { "ddim" } else { "euler" };
     let init = golden(config, "init_latents");
     let mut request = Request::new(run["prompt"].as_str().unwrap());
@@ -39,9 +38,7 @@ fn runs_match_diffusers_end_to_end() {
         let pipeline = load(config);
         for (kind, name) in [(Sampler::Ddim, "ddim"), (Sampler::Euler, "euler")] {
             let request = request(config, kind);
-            let timesteps: Vec<f64> = engine::schedulers::Scheduler::new(kind, &pipeline.scheduler_config, request.steps)
-                .unwrap()
-                .timesteps();
+            let timesteps: Vec<f64> = engine::schedulers::Scheduler::new(kind, &pipeline.scheduler_config, request.steps).unwrap().timesteps();
             assert_eq!(timesteps, golden(config, &format!("{name}_timesteps")).data.iter().map(|&t| t as f64).collect::<Vec<_>>());
             let mut steps_seen = 0;
             let output = pollster::block_on(pipeline.generate(&request, &mut |p| steps_seen = p.step)).unwrap();

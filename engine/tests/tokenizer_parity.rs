@@ -9,8 +9,7 @@ use engine::store::DirStore;
 
 #[test]
 fn token_ids_match_transformers() {
-    let cases: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("tokenizer_cases.json")).unwrap()).unwrap();
+    let cases: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("tokenizer_cases.json")).unwrap()).unwrap();
     let cases = cases.as_array().unwrap();
     assert!(cases.len() >= 30);
     for config in CONFIGS {
@@ -57,8 +56,7 @@ fn model_max_length_sets_the_length() {
     };
     let short = with_length(24.into());
     assert_eq!(short.max_tokens(), 24);
-    let cases: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("tokenizer_cases.json")).unwrap()).unwrap();
+    let cases: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("tokenizer_cases.json")).unwrap()).unwrap();
     for case in cases.as_array().unwrap() {
         let prompt = case["prompt"].as_str().unwrap();
         let want: Vec<u32> = case["ids_24"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();

@@ -6,16 +6,16 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::advanced::Advanced;
+use super::client::Client;
 use super::download_progress::Download;
 use super::field::NumberField;
 use super::memory::{Memory, MemoryLine};
 use super::model_picker::{LightningHint, ModelChoice, ModelPicker, StorageInfo};
+use super::panic_hook::STATUS_ID;
+use super::player::{Frames, Player};
 use super::progress::{ProgressBar, Run};
 use super::settings::{Defaults, Settings};
 use super::suggestions::Suggestions;
-use super::client::Client;
-use super::panic_hook::STATUS_ID;
-use super::player::{Frames, Player};
 use crate::protocol::{DownloadProgress, FromWorker, JobId, ModelSource, ToWorker};
 
 /// The bundled model, served with the page: our demo model (`public/models/demo`, the `demo`
@@ -24,7 +24,8 @@ use crate::protocol::{DownloadProgress, FromWorker, JobId, ModelSource, ToWorker
 /// FreeNoise window weights.
 const MODEL_PATH: &str = "models/demo/";
 const MODEL_LABEL: &str = "Demo model: shapes in motion (bundled, works offline)";
-const DEFAULTS: Defaults = Defaults { frames: demo::FRAMES, steps: demo::STEPS, guidance: demo::GUIDANCE, size: demo::SIZE, fps: 8, weighting: demo::WEIGHTING };
+const DEFAULTS: Defaults =
+    Defaults { frames: demo::FRAMES, steps: demo::STEPS, guidance: demo::GUIDANCE, size: demo::SIZE, fps: 8, weighting: demo::WEIGHTING };
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -15,7 +15,7 @@ pub fn paint_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], width: usize, height:
         .ok_or("the canvas has no 2D context")?
         .dyn_into::<CanvasRenderingContext2d>()
         .map_err(|_| "unexpected canvas context type")?;
-    let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width as u32, height as u32)
-        .map_err(|e| format!("could not build image data: {e:?}"))?;
+    let data =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width as u32, height as u32).map_err(|e| format!("could not build image data: {e:?}"))?;
     context.put_image_data(&data, 0.0, 0.0).map_err(|e| format!("could not paint: {e:?}"))
 }

@@ -79,16 +79,13 @@ impl Client {
                 Ok(FromWorker::Crashed { .. }) => this.restart(),
                 _ => {}
             }
-            let bytes = js_sys::Reflect::get(&data, &"pixels".into())
-                .ok()
-                .filter(|v| !v.is_undefined())
-                .map(|p| js_sys::Uint8Array::new(&p).to_vec());
+            let bytes = js_sys::Reflect::get(&data, &"pixels".into()).ok().filter(|v| !v.is_undefined()).map(|p| js_sys::Uint8Array::new(&p).to_vec());
             (this.handler)(message, bytes);
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget(); // lives as long as the page
-        // An uncaught error in the worker (its script failed to load, say) surfaces here: the
-        // worker is ended so the next request starts a fresh one, and the page is told.
+                             // An uncaught error in the worker (its script failed to load, say) surfaces here: the
+                             // worker is ended so the next request starts a fresh one, and the page is told.
         let this = self.clone();
         let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
             this.restart();

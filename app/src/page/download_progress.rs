@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::units::bytes;
 use crate::protocol::DownloadProgress;
+use crate::units::bytes;
 
 /// "12.3 MB of 40.0 MB · 5.1 MB/s · about 5 s left" (no speed before the first bytes).
 pub fn describe(p: &DownloadProgress) -> String {

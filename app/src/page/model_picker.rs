@@ -7,8 +7,8 @@ use engine::schedulers::Sampler;
 use leptos::prelude::*;
 
 use super::settings::Settings;
-use crate::units::bytes;
 use crate::protocol::{HubModel, ModelSource};
+use crate::units::bytes;
 
 pub const DEFAULT_HUB: &str = "https://huggingface.co";
 

@@ -2,8 +2,8 @@
 
 use std::cell::RefCell;
 
-use engine::burn::prelude::Device;
 use engine::backend::compute_in_f16;
+use engine::burn::prelude::Device;
 use engine::Backend;
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};

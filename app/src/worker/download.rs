@@ -12,9 +12,9 @@ use engine::store::{AdapterFile, ModelStore};
 
 use super::hub::{self, Remote, RepoKind};
 use super::opfs::{self, describe, WriteError};
+use super::stored::{folder_path, hex, Entry, RepoFolder, StoredModel};
 use crate::protocol::{DownloadProgress, FileProgress, HubModel};
 use crate::units::bytes;
-use super::stored::{folder_path, hex, Entry, RepoFolder, StoredModel};
 
 /// Tries per file before the download gives up (what was stored stays stored).
 const ATTEMPTS: usize = 3;
@@ -52,7 +52,11 @@ pub fn repo_path(model: &HubModel, repo: &str) -> Vec<String> {
 impl HubModel {
     /// The adapter always comes from its repo's main branch: the revision names the pipeline's.
     pub fn revision_of(&self, repo: &str) -> String {
-        if repo == self.repo { self.revision.clone() } else { "main".into() }
+        if repo == self.repo {
+            self.revision.clone()
+        } else {
+            "main".into()
+        }
     }
 }
 
@@ -82,7 +86,8 @@ pub async fn ensure(model: &HubModel, reporter: &dyn Reporter) -> Result<Vec<Sto
         let mut folder = RepoFolder::open(&repo_path(model, &repo), label.clone(), true).await?.expect("created");
         if folder.stored_bytes() > 0 {
             let total_mb = folder.stored_bytes() as f64 / 1e6;
-            let damaged = folder.check(|done, _| reporter.status(format!("Checking {label} in browser storage ({:.0} of {total_mb:.0} MB)…", done as f64 / 1e6))).await?;
+            let damaged =
+                folder.check(|done, _| reporter.status(format!("Checking {label} in browser storage ({:.0} of {total_mb:.0} MB)…", done as f64 / 1e6))).await?;
             if !damaged.is_empty() {
                 reporter.status(format!("{label}: {} changed in browser storage since it was saved; fetching again.", damaged.join(", ")));
             }
@@ -170,11 +175,7 @@ async fn refused_message(left: f64) -> String {
         Ok((used, _)) => format!(" (this site already stores {})", bytes(used)),
         Err(_) => String::new(),
     };
-    format!(
-        "Not enough browser storage: this model needs {} more, but the browser refused to store more{site}. {}",
-        bytes(left),
-        opfs::FREE_SPACE
-    )
+    format!("Not enough browser storage: this model needs {} more, but the browser refused to store more{site}. {}", bytes(left), opfs::FREE_SPACE)
 }
 
 /// Progress over every file of this download, reported at most every `REPORT_MS`.
@@ -253,7 +254,9 @@ async fn try_fetch(folder: &mut RepoFolder, remote: &Remote, index: usize, track
     let mut hasher = Sha256::new();
     let mut received = 0u64;
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|e| Failure::Retry(format!("the connection broke after {} ({})", bytes(received as f64), describe(&e))))?;
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| Failure::Retry(format!("the connection broke after {} ({})", bytes(received as f64), describe(&e))))?;
         if Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
             break;
         }

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use engine::pipeline::{FreeNoiseSettings, Flow, Progress, Request, StepFuture};
+use engine::pipeline::{Flow, FreeNoiseSettings, Progress, Request, StepFuture};
 use engine::EngineError;
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
@@ -37,7 +37,11 @@ pub async fn generate(job: JobId, request: GenerateRequest) -> Result<(), String
             // Yield to the event loop so a Cancel message can land before the next step.
             Box::pin(async move {
                 yield_now().await;
-                if cancelled(job) { Flow::Cancel } else { Flow::Continue }
+                if cancelled(job) {
+                    Flow::Cancel
+                } else {
+                    Flow::Continue
+                }
             })
         }
     };
@@ -71,7 +75,8 @@ pub async fn generate(job: JobId, request: GenerateRequest) -> Result<(), String
         fallback: compute.fallback_reason.clone(),
         seconds,
         warnings: output.warnings,
-        heap_bytes: wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64,
+        heap_bytes: wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length()
+            as f64,
     };
     post(&done, Some(Uint8Array::from(&rgba[..])));
     Ok(())

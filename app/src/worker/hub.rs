@@ -89,7 +89,9 @@ pub async fn probe(base_url: &str, repo: &str, revision: &str, kind: RepoKind, f
     if kind == RepoKind::Pipeline {
         let has = |p: &str| found.iter().any(|r| r.path == p);
         if !has("tokenizer/tokenizer.json") && !(has("tokenizer/vocab.json") && has("tokenizer/merges.txt")) {
-            return Err(format!("{repo} (revision {revision}) has no tokenizer: neither tokenizer/tokenizer.json nor tokenizer/vocab.json + tokenizer/merges.txt"));
+            return Err(format!(
+                "{repo} (revision {revision}) has no tokenizer: neither tokenizer/tokenizer.json nor tokenizer/vocab.json + tokenizer/merges.txt"
+            ));
         }
     }
     Ok(found)
@@ -108,7 +110,9 @@ pub async fn head(url: &str, path: &str) -> Result<Result<Remote, String>, Strin
     let size = header("x-linked-size").or_else(|| header("content-length")).and_then(|s| s.parse().ok());
     // Only the Hub's own `X-Linked-Etag` is trusted as a sha256: after a redirect the CDN's ETag
     // can be another 64-hex hash (Xet's), which would fail every good download.
-    let sha256 = header("x-linked-etag").map(|t| t.trim_start_matches("W/").trim_matches('"').to_ascii_lowercase()).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let sha256 = header("x-linked-etag")
+        .map(|t| t.trim_start_matches("W/").trim_matches('"').to_ascii_lowercase())
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     Ok(Ok(Remote { path: path.to_string(), url: url.to_string(), size, sha256 }))
 }
 
@@ -120,8 +124,5 @@ pub async fn request(url: &str, method: &str) -> Result<Response, String> {
     init.set_cache(RequestCache::NoStore);
     let request = Request::new_with_str_and_init(url, &init).map_err(|e| format!("{url}: {}", describe(&e)))?;
     let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-    JsFuture::from(scope.fetch_with_request(&request))
-        .await
-        .map(JsCast::unchecked_into)
-        .map_err(|e| format!("could not reach {url} ({})", describe(&e)))
+    JsFuture::from(scope.fetch_with_request(&request)).await.map(JsCast::unchecked_into).map_err(|e| format!("could not reach {url} ({})", describe(&e)))
 }

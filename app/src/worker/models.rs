@@ -151,18 +151,13 @@ pub async fn delete(job: JobId, model: &HubModel) -> Result<(), String> {
 
 /// The body of `url`, or `None` on 404 (optional files).
 async fn fetch(url: &str) -> Result<Option<Vec<u8>>, String> {
-    let response: Response = JsFuture::from(scope().fetch_with_str(url))
-        .await
-        .map_err(|e| format!("could not fetch {url}: {e:?}"))?
-        .unchecked_into();
+    let response: Response = JsFuture::from(scope().fetch_with_str(url)).await.map_err(|e| format!("could not fetch {url}: {e:?}"))?.unchecked_into();
     if response.status() == 404 {
         return Ok(None);
     }
     if !response.ok() {
         return Err(format!("could not fetch {url}: HTTP {}", response.status()));
     }
-    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{url}: {e:?}"))?)
-        .await
-        .map_err(|e| format!("could not read {url}: {e:?}"))?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{url}: {e:?}"))?).await.map_err(|e| format!("could not read {url}: {e:?}"))?;
     Ok(Some(Uint8Array::new(&buffer).to_vec()))
 }

@@ -6,9 +6,8 @@ use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    DomException, FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetDirectoryOptions, FileSystemGetFileOptions,
-    FileSystemReadWriteOptions, FileSystemRemoveOptions, FileSystemSyncAccessHandle, StorageEstimate, StorageManager,
-    WorkerGlobalScope,
+    DomException, FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetDirectoryOptions, FileSystemGetFileOptions, FileSystemReadWriteOptions,
+    FileSystemRemoveOptions, FileSystemSyncAccessHandle, StorageEstimate, StorageManager, WorkerGlobalScope,
 };
 
 pub type Dir = FileSystemDirectoryHandle;
@@ -140,7 +139,9 @@ pub const FREE_SPACE: &str = "Delete stored models (Delete model) or free disk s
 /// What to tell a user whose browser storage for this site is full.
 pub async fn full() -> String {
     match estimate().await {
-        Ok((used, quota)) => format!("Browser storage for this site is full ({} used of {}). {FREE_SPACE}", crate::units::bytes(used), crate::units::bytes(quota)),
+        Ok((used, quota)) => {
+            format!("Browser storage for this site is full ({} used of {}). {FREE_SPACE}", crate::units::bytes(used), crate::units::bytes(quota))
+        }
         Err(e) => format!("Browser storage for this site is full ({e}). {FREE_SPACE}"),
     }
 }

@@ -192,7 +192,9 @@ pub struct StoredModel {
 
 impl StoredModel {
     fn file(&self, path: &str) -> Result<&Rc<File>, EngineError> {
-        self.files.get(path.trim_start_matches("./")).ok_or_else(|| EngineError::Io { path: format!("{}/{path}", self.label), reason: "not in browser storage".into() })
+        self.files
+            .get(path.trim_start_matches("./"))
+            .ok_or_else(|| EngineError::Io { path: format!("{}/{path}", self.label), reason: "not in browser storage".into() })
     }
 }
 

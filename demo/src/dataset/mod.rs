@@ -34,9 +34,9 @@
 
 mod render;
 
+use crate::vocab::{drawable, held_out, Direction, Motion, BACKGROUNDS, COLOURS, MOTIONS, SHAPES};
 pub use render::Pose;
 use render::{draw, fill_background};
-use crate::vocab::{drawable, held_out, Direction, Motion, BACKGROUNDS, COLOURS, MOTIONS, SHAPES};
 
 use serde::{Deserialize, Serialize};
 

@@ -81,11 +81,7 @@ fn mean(sets: &[Vec<NamedTensor>], folders: &[&Path], file: &str) -> Result<Vec<
     for (set, folder) in sets.iter().zip(folders) {
         let keys = |s: &[NamedTensor]| s.iter().map(|t| (t.key.clone(), t.shape.clone())).collect::<Vec<_>>();
         if keys(set) != keys(first) {
-            return Err(EngineError::Request(format!(
-                "{}: its {file} has other tensors or shapes than {}'s",
-                folder.display(),
-                folders[0].display()
-            )));
+            return Err(EngineError::Request(format!("{}: its {file} has other tensors or shapes than {}'s", folder.display(), folders[0].display())));
         }
         for (sum, tensor) in sums.iter_mut().zip(set) {
             sum.iter_mut().zip(&tensor.values).for_each(|(s, &v)| *s += v as f64);

@@ -10,10 +10,10 @@ use super::evaluate::{Evaluation, EVALUATION_FILE};
 use super::model_dir::ModelDir;
 use super::recipe::Recipe;
 use super::run::{json, State};
-use crate::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
 use crate::dataset::{held_out_prompts, Placement, TrailStyle, CENTRED_ACROSS, FRAMES, SIZE};
-use crate::settings::{GUIDANCE, STEPS, WEIGHTING};
 use crate::semantics::TURN_AT;
+use crate::settings::{GUIDANCE, STEPS, WEIGHTING};
+use crate::vocab::{drawable, held_out, vocabulary_sentence, COLOURS, MOTIONS, SHAPES};
 use engine::Choice;
 use engine::EngineError;
 
@@ -40,8 +40,7 @@ pub fn write_card(run: &Path, target: &Path) -> Result<(), EngineError> {
     let recipe: Recipe = json(&dir.read_text("recipe.json")?, "recipe.json")?;
     let state = State::read(run)?;
     let stages = stages(&dir.read_text("losses.csv")?, &state)?;
-    let evaluation: Option<Evaluation> =
-        if dir.has(EVALUATION_FILE) { Some(json(&dir.read_text(EVALUATION_FILE)?, EVALUATION_FILE)?) } else { None };
+    let evaluation: Option<Evaluation> = if dir.has(EVALUATION_FILE) { Some(json(&dir.read_text(EVALUATION_FILE)?, EVALUATION_FILE)?) } else { None };
     ModelDir::new(target).write("README.md", card(&recipe, &state, &stages, evaluation.as_ref()).as_bytes())
 }
 
@@ -65,8 +64,11 @@ fn stages(csv: &str, state: &State) -> Result<BTreeMap<String, Vec<Logged>>, Eng
         "denoise" => state.denoise_step,
         _ => usize::MAX,
     };
-    let mut kept: Vec<(usize, String, usize, f64, f64)> =
-        last.into_iter().filter(|((stage, step), _)| *step <= saved(stage)).map(|((stage, step), (i, loss, seconds))| (i, stage, step, loss, seconds)).collect();
+    let mut kept: Vec<(usize, String, usize, f64, f64)> = last
+        .into_iter()
+        .filter(|((stage, step), _)| *step <= saved(stage))
+        .map(|((stage, step), (i, loss, seconds))| (i, stage, step, loss, seconds))
+        .collect();
     kept.sort_by_key(|row| row.0);
     // A forked run's clock starts at its parent's total.
     let mut previous = state.parent.as_ref().map_or(0.0, |p| p.seconds);
@@ -116,7 +118,11 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     }
     if let Some(motions) = &recipe.focus_motions {
         let words: Vec<String> = motions.iter().filter_map(|&m| MOTIONS.get(m)).map(|m| m.words()).collect();
-        let _ = writeln!(w, "**A diagnostic model, not the demo model:** its last training stage drew only the motions {}, and its evaluation asks only for them.", words.join(", "));
+        let _ = writeln!(
+            w,
+            "**A diagnostic model, not the demo model:** its last training stage drew only the motions {}, and its evaluation asks only for them.",
+            words.join(", ")
+        );
     }
     let _ = writeln!(w, "{held} of the {} colour × shape × motion combinations never appear in training; the", combinations.len());
     let _ = writeln!(w, "evaluation prompts ({} of them) are the held-out straight-line motions.\n", held_out_prompts().len());
@@ -133,12 +139,21 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
         }
     }
     let _ = writeln!(w, "\n## Training\n");
-    let _ = writeln!(w, "{:.0} s of training in all ({:.1} h){}.\n", state.seconds, state.seconds / 3600.0,
-        if state.denoise_step > 0 { format!(", to denoiser step {}", state.denoise_step) } else { String::new() });
+    let _ = writeln!(
+        w,
+        "{:.0} s of training in all ({:.1} h){}.\n",
+        state.seconds,
+        state.seconds / 3600.0,
+        if state.denoise_step > 0 { format!(", to denoiser step {}", state.denoise_step) } else { String::new() }
+    );
     if let Some(parent) = &state.parent {
         // The card ships, so it names the parent by its folder, not by a path on the training machine.
         let name = Path::new(&parent.run).file_name().map_or(parent.run.clone(), |n| n.to_string_lossy().into_owned());
-        let _ = writeln!(w, "Stage 2 started from the text encoder and UNet of the run `{name}` at its denoiser step {} ({:.0} s of", parent.denoise_step, parent.seconds);
+        let _ = writeln!(
+            w,
+            "Stage 2 started from the text encoder and UNet of the run `{name}` at its denoiser step {} ({:.0} s of",
+            parent.denoise_step, parent.seconds
+        );
         let _ = writeln!(w, "training, VAE included, counted in the total above; its losses are in that run's folder and its history");
         let _ = writeln!(w, "in the repository's `train/README.md`), with fresh optimizer moments and this recipe's data.\n");
     }
@@ -146,8 +161,7 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
         let _ = writeln!(w, "The shipped text encoder and UNet weights are the mean of {} checkpoints of this run, at denoiser steps", state.averaged.len());
         let _ = writeln!(w, "{first} to {last} (stochastic weight averaging, `engine/src/train/average.rs`); the losses below are the run's.\n");
     }
-    let ordered = STAGE_ORDER.iter().filter_map(|s| stages.get_key_value(*s))
-        .chain(stages.iter().filter(|(s, _)| !STAGE_ORDER.contains(&s.as_str())));
+    let ordered = STAGE_ORDER.iter().filter_map(|s| stages.get_key_value(*s)).chain(stages.iter().filter(|(s, _)| !STAGE_ORDER.contains(&s.as_str())));
     for (stage, rows) in ordered {
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else { continue };
         let tail = &rows[rows.len().saturating_sub(FINAL_OVER)..];
@@ -175,8 +189,11 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
             let _ = writeln!(w, "| check | result |\n|---|---|");
             let _ = writeln!(w, "| held-out prompts, 16 frames: colour right | {} |", e.colour);
             let _ = writeln!(w, "| held-out prompts, 16 frames: direction right | {} |", e.direction);
-            for (name, share) in [("64 frames, FreeNoise: coherent", e.free_noise), ("64 frames, plain sampling: coherent", e.plain),
-                (&format!("\"moving left\" → \"moving up\" at frame {TURN_AT}: turned"), e.turns)] {
+            for (name, share) in [
+                ("64 frames, FreeNoise: coherent", e.free_noise),
+                ("64 frames, plain sampling: coherent", e.plain),
+                (&format!("\"moving left\" → \"moving up\" at frame {TURN_AT}: turned"), e.turns),
+            ] {
                 if let Some(share) = share {
                     let _ = writeln!(w, "| {name} | {share} |");
                 }
@@ -257,10 +274,24 @@ mod tests {
         let csv = "stage,step,loss,detail,seconds\ndenoise,10,0.5,0,110.0\ndenoise,20,0.4,0,120.0\n\
             decoder,10,0.02,0,150.0\ndecoder,20,0.01,0,180.0\ndenoise,30,0.3,0,190.0\n";
         let parent = crate::train::Parent { run: "runs/parent".into(), denoise_step: 4000, seconds: 100.0 };
-        let state = State { vae_step: 100, scaling_factor: Some(0.5), decoder_step: 20, denoise_step: 30, seconds: 190.0, parent: Some(parent), averaged: vec![20, 30] };
+        let state = State {
+            vae_step: 100,
+            scaling_factor: Some(0.5),
+            decoder_step: 20,
+            denoise_step: 30,
+            seconds: 190.0,
+            parent: Some(parent),
+            averaged: vec![20, 30],
+        };
         let card = card(&Recipe::default(), &state, &stages(csv, &state).unwrap(), None);
-        for expected in ["### Stage `decoder`: 20 steps, 60 s", "### Stage `denoise`: 30 steps, 30 s", "the run `parent` at its denoiser step 4000",
-            "comet tail of 3 ghosts", "the mean of 2 checkpoints", "20 to 30 (stochastic weight averaging"] {
+        for expected in [
+            "### Stage `decoder`: 20 steps, 60 s",
+            "### Stage `denoise`: 30 steps, 30 s",
+            "the run `parent` at its denoiser step 4000",
+            "comet tail of 3 ghosts",
+            "the mean of 2 checkpoints",
+            "20 to 30 (stochastic weight averaging",
+        ] {
             assert!(card.contains(expected), "missing {expected:?} in\n{card}");
         }
         assert!(card.find("Stage `decoder`") < card.find("Stage `denoise`"), "stages in training order");

@@ -6,8 +6,8 @@ use burn::prelude::*;
 
 use super::batch;
 use super::parts::Denoiser;
-use engine::clip::ClipTokenizer;
 use crate::dataset::{FRAMES, SIZE};
+use engine::clip::ClipTokenizer;
 use engine::rng::SplitMix64;
 use engine::schedulers::Prediction;
 use engine::vae::VaeEncoder;
@@ -124,11 +124,11 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use engine::npy::read_npy;
-    use engine::store::DirStore;
     use crate::train::model_dir::ModelDir;
     use crate::train::parts::{self, Keys};
     use crate::train::recipe::{alphas_cumprod, Recipe};
+    use engine::npy::read_npy;
+    use engine::store::DirStore;
 
     fn fixtures() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
@@ -227,7 +227,15 @@ mod tests {
         let x0: Vec<Vec<f32>> = (0..2).map(|c| (0..24).map(|i| (i as f32 * 0.37 + c as f32).sin()).collect()).collect();
         let picks: Vec<(&[f32], &str)> = x0.iter().map(|v| (v.as_slice(), "a red circle moving left")).collect();
         let batch = |prediction| {
-            let b = Batcher { tokenizer: &tokenizer, encoder: &autoencoder.encoder, scaling_factor: 1.0, alphas_cumprod: &alphas, uncond_share: 0.0, prediction, high_noise_share: 0.0 };
+            let b = Batcher {
+                tokenizer: &tokenizer,
+                encoder: &autoencoder.encoder,
+                scaling_factor: 1.0,
+                alphas_cumprod: &alphas,
+                uncond_share: 0.0,
+                prediction,
+                high_noise_share: 0.0,
+            };
             b.inputs(&mut SplitMix64::new(5), &picks, latent).unwrap()
         };
         let (eps, v) = (batch(Prediction::Epsilon), batch(Prediction::VPrediction));
@@ -250,8 +258,15 @@ mod tests {
         let (autoencoder, _) = parts::autoencoder(None, 1, 1.0, &engine::Backend::cpu_device()).unwrap();
         let alphas = alphas_cumprod(&Recipe::default());
         let draws = |share: f64| {
-            let b = Batcher { tokenizer: &tokenizer, encoder: &autoencoder.encoder, scaling_factor: 1.0, alphas_cumprod: &alphas,
-                uncond_share: 0.0, prediction: Prediction::VPrediction, high_noise_share: share };
+            let b = Batcher {
+                tokenizer: &tokenizer,
+                encoder: &autoencoder.encoder,
+                scaling_factor: 1.0,
+                alphas_cumprod: &alphas,
+                uncond_share: 0.0,
+                prediction: Prediction::VPrediction,
+                high_noise_share: share,
+            };
             let mut rng = SplitMix64::new(9);
             (0..2000).map(|_| b.timestep(&mut rng)).collect::<Vec<_>>()
         };

@@ -12,8 +12,8 @@ use super::model_dir::ModelDir;
 use super::recipe::Recipe;
 use super::run::State;
 use crate::dataset::{held_out_prompts, EvalPrompt};
-use engine::pipeline::Pipeline;
 use crate::semantics::{self, Share};
+use engine::pipeline::Pipeline;
 use engine::store::DirStore;
 use engine::{Backend, EngineError};
 
@@ -61,8 +61,7 @@ pub fn evaluate(run: &Path, count: usize, long: bool) -> Result<Evaluation, Engi
 /// tables stop at 32 rows, so 64 plain frames were refused after the FreeNoise clips had run.
 pub fn shipped_pipeline(run: &Path) -> Result<Pipeline, EngineError> {
     let folder = std::env::temp_dir().join(format!("freenoise-shipped-{}", std::process::id()));
-    let pipeline = export_f16(&run.join("model"), &folder)
-        .and_then(|()| Pipeline::load(&DirStore::new(&folder)?, None, &Backend::cpu_device()));
+    let pipeline = export_f16(&run.join("model"), &folder).and_then(|()| Pipeline::load(&DirStore::new(&folder)?, None, &Backend::cpu_device()));
     // The weights are in memory now, or the export failed part-way: either way the copy goes.
     let _ = std::fs::remove_dir_all(&folder);
     pipeline

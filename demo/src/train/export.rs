@@ -51,17 +51,15 @@ fn write_f16(source: &Path, target: &Path, lengthen: bool) -> Result<(), EngineE
             to.write(file, &std::fs::read(&path).map_err(|e| io(&path, e))?)?;
         }
     }
-    let mut config: Value = serde_json::from_str(&from.read_text(UNET_CONFIG)?)
-        .map_err(|e| EngineError::Request(format!("{}: {e}", source.join(UNET_CONFIG).display())))?;
+    let mut config: Value =
+        serde_json::from_str(&from.read_text(UNET_CONFIG)?).map_err(|e| EngineError::Request(format!("{}: {e}", source.join(UNET_CONFIG).display())))?;
     if lengthen {
         config["motion_max_seq_length"] = SHIPPED_POSITIONS.into();
     }
     to.write(UNET_CONFIG, serde_json::to_string_pretty(&config).expect("JSON values serialise").as_bytes())?;
     for file in [VAE_WEIGHTS, UNET_WEIGHTS, TEXT_WEIGHTS] {
-        let tensors: Vec<NamedTensor> = read_weights(&from.root.join(file))?
-            .into_iter()
-            .map(|tensor| if lengthen { lengthen_positions(tensor) } else { tensor })
-            .collect();
+        let tensors: Vec<NamedTensor> =
+            read_weights(&from.root.join(file))?.into_iter().map(|tensor| if lengthen { lengthen_positions(tensor) } else { tensor }).collect();
         to.write_weights(file, &tensors, Dtype::F16)?;
     }
     Ok(())

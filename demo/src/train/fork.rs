@@ -40,11 +40,8 @@ pub fn fork(parent: &Path, child: &Path) -> Result<State, EngineError> {
     }
     copy_dir(&parent.join("model"), &child.join("model"))?;
     rebase_recipe(child, from.denoise_step)?;
-    let state = State {
-        denoise_step: 0,
-        parent: Some(Parent { run: parent.display().to_string(), denoise_step: from.denoise_step, seconds: from.seconds }),
-        ..from
-    };
+    let state =
+        State { denoise_step: 0, parent: Some(Parent { run: parent.display().to_string(), denoise_step: from.denoise_step, seconds: from.seconds }), ..from };
     state.write(child)?;
     Ok(state)
 }

@@ -143,7 +143,8 @@ mod tests {
         reopened.fill_to(4, encode(per_clip)).unwrap();
         assert_eq!(listed(&reopened).len(), 4);
         assert_eq!(listed(&reopened)[3], reopened.clip(3).1);
-        let mut fresh = LatentPool::open(&std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id())), 7, STYLE, None, per_clip).unwrap();
+        let mut fresh =
+            LatentPool::open(&std::env::temp_dir().join(format!("freenoise-pool-test-{}-b.f32", std::process::id())), 7, STYLE, None, per_clip).unwrap();
         fresh.fill_to(4, encode(per_clip)).unwrap();
         assert_eq!(reopened.clip(3), fresh.clip(3));
         // A starting fill larger than one encoder call comes in several, in order.

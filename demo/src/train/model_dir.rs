@@ -48,8 +48,8 @@ impl ModelDir {
             let source = tokenizer.join(name);
             let mut bytes = fs::read(&source).map_err(|e| io(&source, e))?;
             if name == "tokenizer_config.json" {
-                let mut config: Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| EngineError::BadFile { file: source.display().to_string(), problem: e.to_string() })?;
+                let mut config: Value =
+                    serde_json::from_slice(&bytes).map_err(|e| EngineError::BadFile { file: source.display().to_string(), problem: e.to_string() })?;
                 config["model_max_length"] = recipe.text_tokens.into();
                 bytes = serde_json::to_vec_pretty(&config).expect("JSON values serialise");
             }

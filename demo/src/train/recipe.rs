@@ -151,9 +151,9 @@ impl Recipe {
     pub fn check_focus(&self) -> Result<(), engine::EngineError> {
         let count = crate::vocab::MOTIONS.len();
         match &self.focus_motions {
-            Some(list) if list.is_empty() || list.iter().any(|&m| m >= count) => Err(engine::EngineError::Request(format!(
-                "recipe.json: focus_motions {list:?} must list at least one motion, each an index below {count}"
-            ))),
+            Some(list) if list.is_empty() || list.iter().any(|&m| m >= count) => {
+                Err(engine::EngineError::Request(format!("recipe.json: focus_motions {list:?} must list at least one motion, each an index below {count}")))
+            }
             _ => Ok(()),
         }
     }

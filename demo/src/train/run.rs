@@ -8,22 +8,22 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::batch;
 use super::decoder_stage;
 use super::denoise_stage::{self, Batcher};
-use super::batch;
 use super::fork::Parent;
+use super::latent_pool::{self, LatentPool};
 use super::model_dir::{io, ModelDir, TEXT_WEIGHTS, UNET_WEIGHTS, VAE_WEIGHTS};
 use super::parts::{self, Keys};
 use super::recipe::{alphas_cumprod, Recipe};
-use super::latent_pool::{self, LatentPool};
 use super::vae_stage;
-use engine::clip::ClipTokenizer;
 use crate::dataset::{FRAMES, SIZE};
+use engine::clip::ClipTokenizer;
 use engine::rng::SplitMix64;
 use engine::store::DirStore;
 use engine::weights::{named_tensors, Dtype};
@@ -288,7 +288,13 @@ impl Run {
         let vae = parts::vae_config(scaling);
         let latent_size = SIZE / vae.scale_factor();
         let latent = [vae.latent_channels, FRAMES, latent_size, latent_size];
-        let mut pool = LatentPool::open(&self.folder.join("latent_pool.f32"), self.recipe.seed, self.recipe.clip_style(), self.recipe.focus_motions.clone(), latent_pool::per_clip(latent[0], latent_size))?;
+        let mut pool = LatentPool::open(
+            &self.folder.join("latent_pool.f32"),
+            self.recipe.seed,
+            self.recipe.clip_style(),
+            self.recipe.focus_motions.clone(),
+            latent_pool::per_clip(latent[0], latent_size),
+        )?;
         let (mut total, mut count) = (0.0, 0);
         while self.state.denoise_step < self.recipe.denoise_steps {
             let start = Instant::now();

@@ -23,8 +23,5 @@ pub fn inputs(rng: &mut SplitMix64, count: usize, style: Style, device: &Device)
     let pixels = batch::frames(rng, count, style);
     let latent = SIZE / 4;
     let noise = rng.normals(count * 4 * latent * latent);
-    (
-        Tensor::from_data(TensorData::new(pixels, [count, 3, SIZE, SIZE]), device),
-        Tensor::from_data(TensorData::new(noise, [count, 4, latent, latent]), device),
-    )
+    (Tensor::from_data(TensorData::new(pixels, [count, 3, SIZE, SIZE]), device), Tensor::from_data(TensorData::new(noise, [count, 4, latent, latent]), device))
 }

@@ -210,13 +210,8 @@ fn keyframes(flag: &str, default: &str, entries: &[String]) -> Result<Vec<(usize
     }
     let mut keys = Vec::new();
     for entry in entries {
-        let (frame, text) = entry
-            .split_once('=')
-            .ok_or_else(|| EngineError::Request(format!("{flag} {entry:?}: expected FRAME=TEXT")))?;
-        let frame = frame
-            .trim()
-            .parse()
-            .map_err(|_| EngineError::Request(format!("{flag} {entry:?}: {frame:?} is not a frame number")))?;
+        let (frame, text) = entry.split_once('=').ok_or_else(|| EngineError::Request(format!("{flag} {entry:?}: expected FRAME=TEXT")))?;
+        let frame = frame.trim().parse().map_err(|_| EngineError::Request(format!("{flag} {entry:?}: {frame:?} is not a frame number")))?;
         keys.push((frame, text.to_string()));
     }
     if !keys.iter().any(|(f, _)| *f == 0) {
@@ -234,10 +229,11 @@ fn read_npy_file(path: &Path) -> Result<(NpyArray, String), EngineError> {
 
 fn read_latents(path: &PathBuf) -> Result<Latents, EngineError> {
     let (array, name) = read_npy_file(path)?;
-    let shape: [usize; 5] = array.shape.clone().try_into().map_err(|_| EngineError::BadFile {
-        file: name.clone(),
-        problem: format!("latents must have shape (1, C, F, h, w), found {:?}", array.shape),
-    })?;
+    let shape: [usize; 5] = array
+        .shape
+        .clone()
+        .try_into()
+        .map_err(|_| EngineError::BadFile { file: name.clone(), problem: format!("latents must have shape (1, C, F, h, w), found {:?}", array.shape) })?;
     if shape[0] != 1 {
         return Err(EngineError::BadFile { file: name, problem: format!("batch must be 1, found {}", shape[0]) });
     }
@@ -248,14 +244,8 @@ fn read_latents(path: &PathBuf) -> Result<Latents, EngineError> {
 fn report(progress: Progress, started: std::time::Instant, terminal: bool) {
     let width = 30;
     let filled = width * progress.step / progress.steps.max(1);
-    let line = format!(
-        "[{}{}] step {}/{} {:.1} s",
-        "#".repeat(filled),
-        "-".repeat(width - filled),
-        progress.step,
-        progress.steps,
-        started.elapsed().as_secs_f64()
-    );
+    let line =
+        format!("[{}{}] step {}/{} {:.1} s", "#".repeat(filled), "-".repeat(width - filled), progress.step, progress.steps, started.elapsed().as_secs_f64());
     let mut err = std::io::stderr();
     if terminal {
         let _ = write!(err, "\r{line}");

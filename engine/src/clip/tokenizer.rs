@@ -46,15 +46,12 @@ impl ClipTokenizer {
     pub fn load(store: &dyn ModelStore, folder: &str) -> Result<Self, EngineError> {
         let json_path = format!("{folder}/tokenizer.json");
         let tokenizer = if store.exists(&json_path) {
-            Tokenizer::from_bytes(store.read_text(&json_path)?.as_bytes()).map_err(|e| EngineError::BadFile {
-                file: format!("{}/{json_path}", store.name()),
-                problem: format!("not a tokenizer: {e}"),
-            })?
+            Tokenizer::from_bytes(store.read_text(&json_path)?.as_bytes())
+                .map_err(|e| EngineError::BadFile { file: format!("{}/{json_path}", store.name()), problem: format!("not a tokenizer: {e}") })?
         } else {
             let vocab_path = format!("{folder}/vocab.json");
-            let vocab: HashMap<String, u32> = serde_json::from_str(&store.read_text(&vocab_path)?).map_err(|e| {
-                EngineError::BadFile { file: format!("{}/{vocab_path}", store.name()), problem: e.to_string() }
-            })?;
+            let vocab: HashMap<String, u32> = serde_json::from_str(&store.read_text(&vocab_path)?)
+                .map_err(|e| EngineError::BadFile { file: format!("{}/{vocab_path}", store.name()), problem: e.to_string() })?;
             let merges_path = format!("{folder}/merges.txt");
             let merges = parse_merges(&store.read_text(&merges_path)?, &format!("{}/{merges_path}", store.name()))?;
             Self::assemble(vocab, merges).map_err(|e| EngineError::BadFile { file: format!("{}/{folder}", store.name()), problem: e })?
@@ -63,10 +60,9 @@ impl ClipTokenizer {
         let config = read_json(store, folder, "tokenizer_config.json")?;
         let pad_name = special_token(&[&special_tokens_map, &config], "pad_token").unwrap_or_else(|| EOS.to_string());
         let id = |token: &str| {
-            tokenizer.token_to_id(token).ok_or_else(|| EngineError::BadFile {
-                file: format!("{}/{folder}", store.name()),
-                problem: format!("the vocabulary has no {token:?} token"),
-            })
+            tokenizer
+                .token_to_id(token)
+                .ok_or_else(|| EngineError::BadFile { file: format!("{}/{folder}", store.name()), problem: format!("the vocabulary has no {token:?} token") })
         };
         let max_tokens = model_max_length(&config)?;
         Ok(Self { bos: id(BOS)?, eos: id(EOS)?, pad: id(&pad_name)?, max_tokens, tokenizer })
@@ -88,8 +84,7 @@ impl ClipTokenizer {
             .map_err(|e| e.to_string())?;
         let mut tokenizer = Tokenizer::new(bpe);
         let whitespace = Replace::new(tokenizers::normalizers::replace::ReplacePattern::Regex(r"\s+".into()), " ").map_err(|e| e.to_string())?;
-        tokenizer.with_normalizer(Some(NormalizerSequence::new(vec![NFC.into(), whitespace.into(), Lowercase.into()])))
-            .map_err(|e| e.to_string())?;
+        tokenizer.with_normalizer(Some(NormalizerSequence::new(vec![NFC.into(), whitespace.into(), Lowercase.into()]))).map_err(|e| e.to_string())?;
         let split = Split::new(SplitPattern::Regex(SPLIT.into()), SplitDelimiterBehavior::Removed, true).map_err(|e| e.to_string())?;
         tokenizer.with_pre_tokenizer(Some(PreTokenizerSequence::new(vec![split.into(), ByteLevel::new(false, true, true).into()])));
         tokenizer.add_special_tokens([AddedToken::from(BOS, true), AddedToken::from(EOS, true)]).map_err(|e| e.to_string())?;
@@ -97,10 +92,7 @@ impl ClipTokenizer {
     }
 
     pub fn encode(&self, text: &str) -> Result<Tokens, EngineError> {
-        let encoding = self
-            .tokenizer
-            .encode(text, false)
-            .map_err(|e| EngineError::Request(format!("could not tokenise the prompt: {e}")))?;
+        let encoding = self.tokenizer.encode(text, false).map_err(|e| EngineError::Request(format!("could not tokenise the prompt: {e}")))?;
         let content = encoding.get_ids();
         let kept = content.len().min(self.max_tokens - 2);
         let mut ids = Vec::with_capacity(self.max_tokens);

@@ -10,13 +10,11 @@ use crate::EngineError;
 
 /// Parses `text` (the content of `file`) into `T`.
 pub fn parse<T: DeserializeOwned>(text: &str, file: &str) -> Result<(T, Map<String, Value>), EngineError> {
-    let raw: Value = serde_json::from_str(text)
-        .map_err(|e| EngineError::BadFile { file: file.into(), problem: format!("not valid JSON: {e}") })?;
+    let raw: Value = serde_json::from_str(text).map_err(|e| EngineError::BadFile { file: file.into(), problem: format!("not valid JSON: {e}") })?;
     let Value::Object(object) = raw else {
         return Err(EngineError::BadFile { file: file.into(), problem: "expected a JSON object".into() });
     };
-    let typed = serde_json::from_value(Value::Object(object.clone()))
-        .map_err(|e| EngineError::BadFile { file: file.into(), problem: e.to_string() })?;
+    let typed = serde_json::from_value(Value::Object(object.clone())).map_err(|e| EngineError::BadFile { file: file.into(), problem: e.to_string() })?;
     Ok((typed, object))
 }
 
@@ -26,11 +24,9 @@ pub fn require_one_of(raw: &Map<String, Value>, file: &str, field: &str, allowed
     match raw.get(field) {
         None | Some(Value::Null) => Ok(()),
         Some(value) if allowed.contains(value) => Ok(()),
-        Some(value) => Err(EngineError::Config {
-            file: file.into(),
-            field: field.into(),
-            problem: format!("{value} is not supported (supported: {})", list(allowed)),
-        }),
+        Some(value) => {
+            Err(EngineError::Config { file: file.into(), field: field.into(), problem: format!("{value} is not supported (supported: {})", list(allowed)) })
+        }
     }
 }
 

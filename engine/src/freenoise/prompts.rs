@@ -126,10 +126,14 @@ mod tests {
         assert_eq!(plan[8], (1, 1, 0.0));
         assert_eq!(plan[15], (1, 1, 0.0));
         assert_eq!(k.blend_plan(16, Interpolation::Spherical), plan);
-        let held: Vec<usize> = k.blend_plan(16, Interpolation::Hold).iter().map(|&(from, to, t)| {
-            assert_eq!((from, t), (to, 0.0), "holding never blends");
-            from
-        }).collect();
+        let held: Vec<usize> = k
+            .blend_plan(16, Interpolation::Hold)
+            .iter()
+            .map(|&(from, to, t)| {
+                assert_eq!((from, t), (to, 0.0), "holding never blends");
+                from
+            })
+            .collect();
         assert_eq!(held, [vec![0; 8], vec![1; 8]].concat(), "each prompt from its keyframe to the next");
         assert_eq!(k.targets(16), vec![1; 16]);
         let three = Keyframes::new(keys(&[(0, "a"), (4, "b"), (8, "c")]), 12).unwrap();

@@ -30,11 +30,7 @@ pub fn window_weights(window: usize, weighting: Weighting) -> Vec<f32> {
     match weighting {
         Weighting::Flat => vec![1.0; window],
         Weighting::Pyramid => {
-            let up: Vec<f32> = if window % 2 == 0 {
-                (1..=window / 2).map(|v| v as f32).collect()
-            } else {
-                (1..(window + 1) / 2).map(|v| v as f32).collect()
-            };
+            let up: Vec<f32> = if window % 2 == 0 { (1..=window / 2).map(|v| v as f32).collect() } else { (1..(window + 1) / 2).map(|v| v as f32).collect() };
             let mut out = up.clone();
             if window % 2 == 1 {
                 out.push(window.div_ceil(2) as f32);
@@ -107,9 +103,7 @@ impl WindowPlan {
     pub fn slot_shares(&self) -> Vec<f32> {
         self.windows
             .iter()
-            .flat_map(|span| {
-                (span.start..span.end).map(move |f| if f >= span.merge_from { self.weights[f - span.start] / self.totals[f] } else { 0.0 })
-            })
+            .flat_map(|span| (span.start..span.end).map(move |f| if f >= span.merge_from { self.weights[f - span.start] / self.totals[f] } else { 0.0 }))
             .collect()
     }
 }

@@ -26,11 +26,6 @@ impl Conv2d {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        conv2d(
-            x,
-            self.weight.val(),
-            self.bias.as_ref().map(|b| b.val()),
-            ConvOptions::new([self.stride; 2], [self.padding; 2], [1, 1], 1),
-        )
+        conv2d(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()), ConvOptions::new([self.stride; 2], [self.padding; 2], [1, 1], 1))
     }
 }

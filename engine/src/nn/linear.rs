@@ -12,10 +12,7 @@ pub struct Linear {
 
 impl Linear {
     pub fn new(b: &Builder, input: usize, output: usize, bias: bool) -> Self {
-        Self {
-            weight: b.param("weight", [output, input], Init::FanIn(input)),
-            bias: bias.then(|| b.param("bias", [output], Init::FanIn(input))),
-        }
+        Self { weight: b.param("weight", [output, input], Init::FanIn(input)), bias: bias.then(|| b.param("bias", [output], Init::FanIn(input))) }
     }
 
     /// Applies to the last dimension of any-rank input.

@@ -15,12 +15,7 @@ pub struct GroupNorm {
 
 impl GroupNorm {
     pub fn new(b: &Builder, groups: usize, channels: usize, eps: f32) -> Self {
-        Self {
-            weight: b.param("weight", [channels], Init::Ones),
-            bias: b.param("bias", [channels], Init::Zeros),
-            groups,
-            eps,
-        }
+        Self { weight: b.param("weight", [channels], Init::Ones), bias: b.param("bias", [channels], Init::Zeros), groups, eps }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {

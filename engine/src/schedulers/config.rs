@@ -119,7 +119,9 @@ impl SchedulerConfig {
         match self.class_name.as_deref() {
             Some("DDIMScheduler") | None => (Sampler::Ddim, None),
             Some("EulerDiscreteScheduler") => (Sampler::Euler, None),
-            Some(other) => (Sampler::Ddim, Some(format!("the model names {other}, which the engine does not run, so it sampled with DDIM on the same noise schedule"))),
+            Some(other) => {
+                (Sampler::Ddim, Some(format!("the model names {other}, which the engine does not run, so it sampled with DDIM on the same noise schedule")))
+            }
         }
     }
 

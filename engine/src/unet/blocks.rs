@@ -80,11 +80,7 @@ impl DownBlock {
                 .collect(),
             attentions: attentions(b, cfg, plan),
             motion_modules: motion_modules(b, cfg, plan),
-            downsamplers: plan
-                .resample
-                .then(|| Downsample2D::new(&b.push("downsamplers").push(0), plan.output, cfg.downsample_padding))
-                .into_iter()
-                .collect(),
+            downsamplers: plan.resample.then(|| Downsample2D::new(&b.push("downsamplers").push(0), plan.output, cfg.downsample_padding)).into_iter().collect(),
         }
     }
 

@@ -251,8 +251,10 @@ impl UNetConfig {
                 problem: format!("{} groups do not divide {bad} channels", raw.norm_num_groups),
             });
         }
-        let heads_field = raw.num_attention_heads.as_ref().or(raw.attention_head_dim.as_ref()).ok_or_else(|| {
-            EngineError::Config { file: file.into(), field: "num_attention_heads".into(), problem: "missing (and no attention_head_dim)".into() }
+        let heads_field = raw.num_attention_heads.as_ref().or(raw.attention_head_dim.as_ref()).ok_or_else(|| EngineError::Config {
+            file: file.into(),
+            field: "num_attention_heads".into(),
+            problem: "missing (and no attention_head_dim)".into(),
         })?;
         let num_attention_heads = heads_field.expand(blocks, file, "num_attention_heads")?;
         let transformer_layers = raw.transformer_layers_per_block.expand(blocks, file, "transformer_layers_per_block")?;

@@ -4,13 +4,13 @@ pub mod adapter_file;
 pub mod attention;
 pub mod blocks;
 pub mod config;
+mod load;
 pub mod motion;
 pub mod resnet;
 pub mod sampling;
 pub mod time;
 pub mod transformer_2d;
 pub mod transformer_block;
-mod load;
 mod unet;
 
 pub use config::UNetConfig;

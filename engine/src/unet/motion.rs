@@ -50,9 +50,7 @@ impl MotionModule {
             norm: GroupNorm::new(&b.push("norm"), groups, channels, 1e-6),
             proj_in: Linear::new(&b.push("proj_in"), channels, channels, true),
             transformer_blocks: (0..layers)
-                .map(|i| {
-                    BasicTransformerBlock::new(&b.push("transformer_blocks").push(i), channels, heads, SecondAttention::SelfAttention, Some(max_frames))
-                })
+                .map(|i| BasicTransformerBlock::new(&b.push("transformer_blocks").push(i), channels, heads, SecondAttention::SelfAttention, Some(max_frames)))
                 .collect(),
             proj_out: Linear::new(&b.push("proj_out"), channels, channels, true),
         }

@@ -27,10 +27,7 @@ pub struct TimestepEmbedding {
 
 impl TimestepEmbedding {
     pub fn new(b: &Builder, input: usize, output: usize) -> Self {
-        Self {
-            linear_1: Linear::new(&b.push("linear_1"), input, output, true),
-            linear_2: Linear::new(&b.push("linear_2"), output, output, true),
-        }
+        Self { linear_1: Linear::new(&b.push("linear_1"), input, output, true), linear_2: Linear::new(&b.push("linear_2"), output, output, true) }
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {

@@ -35,9 +35,7 @@ impl Transformer2D {
             norm: GroupNorm::new(&b.push("norm"), groups, channels, 1e-6),
             proj_in: projection("proj_in"),
             transformer_blocks: (0..layers)
-                .map(|i| {
-                    BasicTransformerBlock::new(&b.push("transformer_blocks").push(i), channels, heads, SecondAttention::Cross(cross_dim), None)
-                })
+                .map(|i| BasicTransformerBlock::new(&b.push("transformer_blocks").push(i), channels, heads, SecondAttention::Cross(cross_dim), None))
                 .collect(),
             proj_out: projection("proj_out"),
         }

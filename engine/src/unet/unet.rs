@@ -4,8 +4,8 @@ use burn::prelude::*;
 use burn::tensor::activation::silu;
 
 use super::blocks::{BlockContext, DownBlock, MidBlock, UpBlock};
-use super::motion::Fusion;
 use super::config::UNetConfig;
+use super::motion::Fusion;
 use super::time::{timestep_sinusoids, TimestepEmbedding};
 use crate::nn::{Conv2d, GroupNorm};
 use crate::weights::Builder;
@@ -49,11 +49,7 @@ impl UNetMotionModel {
         Self {
             conv_in: Conv2d::new(&b.push("conv_in"), cfg.in_channels, base, 3, 1, 1),
             time_embedding: TimestepEmbedding::new(&b.push("time_embedding"), base, temb),
-            down_blocks: down_plans
-                .iter()
-                .enumerate()
-                .map(|(i, plan)| DownBlock::new(&b.push("down_blocks").push(i), cfg, plan, temb))
-                .collect(),
+            down_blocks: down_plans.iter().enumerate().map(|(i, plan)| DownBlock::new(&b.push("down_blocks").push(i), cfg, plan, temb)).collect(),
             mid_block: MidBlock::new(&b.push("mid_block"), cfg, temb),
             up_blocks,
             conv_norm_out: GroupNorm::new(&b.push("conv_norm_out"), cfg.norm_num_groups, base, cfg.norm_eps),
@@ -115,10 +111,7 @@ impl UNetMotionModel {
             )));
         }
         if h % self.size_multiple() != 0 || w % self.size_multiple() != 0 {
-            return Err(EngineError::Request(format!(
-                "latent size {h}×{w} must be a multiple of {} for this UNet",
-                self.size_multiple()
-            )));
+            return Err(EngineError::Request(format!("latent size {h}×{w} must be a multiple of {} for this UNet", self.size_multiple())));
         }
         let device = sample.device();
         let cfg = &self.config;

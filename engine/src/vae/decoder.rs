@@ -4,8 +4,8 @@
 use burn::prelude::*;
 use burn::tensor::activation::silu;
 
-use super::VaeConfig;
 use super::mid_block::{VaeMidBlock, EPS};
+use super::VaeConfig;
 use crate::nn::{Conv2d, GroupNorm};
 use crate::store::{weights_file, ModelStore};
 use crate::unet::resnet::ResnetBlock2D;
@@ -57,9 +57,7 @@ impl VaeDecoder {
             })
             .collect();
         Self {
-            post_quant_conv: cfg
-                .use_post_quant_conv
-                .then(|| Conv2d::new(&b.push("post_quant_conv"), cfg.latent_channels, cfg.latent_channels, 1, 1, 0)),
+            post_quant_conv: cfg.use_post_quant_conv.then(|| Conv2d::new(&b.push("post_quant_conv"), cfg.latent_channels, cfg.latent_channels, 1, 1, 0)),
             decoder: Decoder {
                 conv_in: Conv2d::new(&d.push("conv_in"), cfg.latent_channels, top, 3, 1, 1),
                 mid_block: VaeMidBlock::new(&d.push("mid_block"), top, groups, cfg.mid_block_add_attention),

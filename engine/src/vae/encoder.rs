@@ -76,9 +76,7 @@ impl VaeEncoder {
                 conv_norm_out: GroupNorm::new(&e.push("conv_norm_out"), groups, top, EPS),
                 conv_out: Conv2d::new(&e.push("conv_out"), top, 2 * cfg.latent_channels, 3, 1, 1),
             },
-            quant_conv: cfg
-                .use_quant_conv
-                .then(|| Conv2d::new(&b.push("quant_conv"), 2 * cfg.latent_channels, 2 * cfg.latent_channels, 1, 1, 0)),
+            quant_conv: cfg.use_quant_conv.then(|| Conv2d::new(&b.push("quant_conv"), 2 * cfg.latent_channels, 2 * cfg.latent_channels, 1, 1, 0)),
         })
     }
 

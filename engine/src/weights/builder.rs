@@ -41,10 +41,7 @@ impl WeightFiles {
         let index = self.sources.len();
         for (key, info) in header.tensors {
             if self.entries.contains_key(&key) {
-                return Err(EngineError::BadFile {
-                    file: name,
-                    problem: format!("tensor `{key}` is also in an earlier file"),
-                });
+                return Err(EngineError::BadFile { file: name, problem: format!("tensor `{key}` is also in an earlier file") });
             }
             self.entries.insert(key, (index, info));
         }

@@ -70,10 +70,8 @@ struct RawEntry {
 /// How many bytes to read from the start of the file to parse the header: call with the first
 /// 8 bytes.
 pub fn header_len(first_bytes: &[u8], file: &str) -> Result<u64, EngineError> {
-    let bytes: [u8; 8] = first_bytes
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| bad(file, "shorter than the 8-byte header length: truncated or not safetensors"))?;
+    let bytes: [u8; 8] =
+        first_bytes.get(..8).and_then(|b| b.try_into().ok()).ok_or_else(|| bad(file, "shorter than the 8-byte header length: truncated or not safetensors"))?;
     let len = u64::from_le_bytes(bytes);
     if len > MAX_HEADER_BYTES {
         return Err(bad(file, &format!("header claims {len} bytes (limit {MAX_HEADER_BYTES}): not a safetensors file")));
@@ -88,41 +86,33 @@ pub fn parse_header(prefix: &[u8], file_size: u64, file: &str) -> Result<Header,
     if data_start > file_size {
         return Err(bad(file, &format!("header of {data_start} bytes does not fit in a {file_size}-byte file: truncated")));
     }
-    let json = prefix
-        .get(8..data_start as usize)
-        .ok_or_else(|| bad(file, "header cut short"))?;
-    let raw: BTreeMap<String, serde_json::Value> = serde_json::from_slice(json)
-        .map_err(|e| bad(file, &format!("header is not valid JSON: {e}")))?;
+    let json = prefix.get(8..data_start as usize).ok_or_else(|| bad(file, "header cut short"))?;
+    let raw: BTreeMap<String, serde_json::Value> = serde_json::from_slice(json).map_err(|e| bad(file, &format!("header is not valid JSON: {e}")))?;
     let data_size = file_size - data_start;
     let mut tensors = BTreeMap::new();
     for (name, value) in raw {
         if name == "__metadata__" {
             continue;
         }
-        let entry: RawEntry = serde_json::from_value(value)
-            .map_err(|e| bad(file, &format!("tensor `{name}`: malformed entry: {e}")))?;
+        let entry: RawEntry = serde_json::from_value(value).map_err(|e| bad(file, &format!("tensor `{name}`: malformed entry: {e}")))?;
         let dtype = match entry.dtype.as_str() {
             "F32" => Dtype::F32,
             "F16" => Dtype::F16,
             "BF16" => Dtype::BF16,
             "I64" => Dtype::I64,
-            other => {
-                return Err(bad(file, &format!("tensor `{name}`: dtype {other} is not supported (F32, F16, BF16 and I64 are)")))
-            }
+            other => return Err(bad(file, &format!("tensor `{name}`: dtype {other} is not supported (F32, F16, BF16 and I64 are)"))),
         };
         let [begin, end] = entry.data_offsets;
         let elements: u64 = entry.shape.iter().map(|&d| d as u64).product();
         let expected = elements * dtype.size() as u64;
         if begin > end || end > data_size {
-            return Err(bad(file, &format!(
-                "tensor `{name}`: byte range {begin}..{end} lies outside the {data_size} data bytes: truncated or corrupt"
-            )));
+            return Err(bad(file, &format!("tensor `{name}`: byte range {begin}..{end} lies outside the {data_size} data bytes: truncated or corrupt")));
         }
         if end - begin != expected {
-            return Err(bad(file, &format!(
-                "tensor `{name}`: shape {:?} as {:?} needs {expected} bytes but the header gives {}",
-                entry.shape, dtype, end - begin
-            )));
+            return Err(bad(
+                file,
+                &format!("tensor `{name}`: shape {:?} as {:?} needs {expected} bytes but the header gives {}", entry.shape, dtype, end - begin),
+            ));
         }
         tensors.insert(name, TensorInfo { dtype, shape: entry.shape, start: data_start + begin, end: data_start + end });
     }
@@ -201,10 +191,7 @@ mod tests {
         assert!(error(&truncated).contains("`a`") && error(&truncated).contains("outside"));
         let wrong_size = file(r#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, &[0; 8]);
         assert!(error(&wrong_size).contains("needs 12 bytes"));
-        let overlap = file(
-            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
-            &[0; 8],
-        );
+        let overlap = file(r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, &[0; 8]);
         assert!(error(&overlap).contains("overlap"));
         let dtype = file(r#"{"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}"#, &[0; 1]);
         assert!(error(&dtype).contains("I8"));
@@ -212,7 +199,11 @@ mod tests {
         assert!(error(&huge).contains("not a safetensors file"));
         let not_json = file("{nope", &[]);
         assert!(error(&not_json).contains("JSON"));
-        let short_header = { let mut b = file("{}", &[]); b[0] = 200; b };
+        let short_header = {
+            let mut b = file("{}", &[]);
+            b[0] = 200;
+            b
+        };
         assert!(error(&short_header).contains("does not fit"));
     }
 }
