@@ -44,11 +44,11 @@ pub fn analyse(frames: &[Vec<u8>], width: usize, height: usize) -> Analysis {
         .iter()
         .map(|frame| {
             let (mut columns, mut rows, mut n) = (Circular::default(), Circular::default(), 0usize);
-            for y in 0..height {
+            for (y, &row_background) in background.iter().enumerate().take(height) {
                 for x in 0..width {
                     let i = (y * width + x) * 3;
                     let pixel = [frame[i], frame[i + 1], frame[i + 2]];
-                    if distance(pixel, background[y]) > FOREGROUND {
+                    if distance(pixel, row_background) > FOREGROUND {
                         columns.add(x as f32 + 0.5, width);
                         rows.add(y as f32 + 0.5, height);
                         n += 1;

@@ -213,7 +213,7 @@ mod tests {
         let back = |f: usize| Some([60.0 - 0.8 * f.min(48) as f32 + 0.8 * f.saturating_sub(48) as f32, 30.0]);
         assert!(!coherent(&track(0, back), 0, Direction::Left));
         // Gone for 12 of 64 frames.
-        let vanishing = |f: usize| (!(20..32).contains(&f)).then(|| [60.0 - 0.8 * f as f32, 30.0]);
+        let vanishing = |f: usize| (!(20..32).contains(&f)).then_some([60.0 - 0.8 * f as f32, 30.0]);
         assert!(!coherent(&track(0, vanishing), 0, Direction::Left));
         assert!(!coherent(&track(0, |_| Some([30.0, 30.0])), 0, Direction::Left), "still");
         // Travels in two quarters and rests in the others: still coherent.

@@ -169,7 +169,7 @@ impl Background {
 /// Whether a colour × shape × motion combination is held out of training (about one in eight,
 /// spread so that every colour, shape and motion still appears in training on its own).
 pub fn held_out(colour: usize, shape: usize, motion: usize) -> bool {
-    (colour * 3 + shape * 5 + motion * 7) % 8 == 0
+    (colour * 3 + shape * 5 + motion * 7).is_multiple_of(8)
 }
 
 /// A circle looks the same at every angle, so "spinning circle" is never drawn or asked for.

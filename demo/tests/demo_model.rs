@@ -1,20 +1,17 @@
-//! The shipped demo model (`public/models/demo`, the page's default) on the semantic
-//! checks, with the page's settings, read by the clip analyser:
+//! The shipped demo model (`public/models/demo`, the page's default) on the semantic checks its
+//! card reports, with the page's settings, read by the clip analyser. The bars:
 //! - every held-out prompt (colour × shape × motion combinations training never showed) at 16
-//!   frames: colour and direction right in at least 90% (the shipped model, the mean of
-//!   demo-run25's checkpoints at steps 250–1000, reads 54 and 56 of 56 in f16; `train/README.md`,
-//!   stop 36);
+//!   frames: colour and direction right in at least 90%;
 //! - two keyframe prompts, "moving left" then "moving up" from frame 32 of 64: the motion turns
-//!   in at least 80% (10 of 10 with each prompt held until the next keyframe, the page's
-//!   default; stops 31, 33, 34 and 36);
+//!   in at least 80%;
 //! - 64 frames with FreeNoise: every fourth held-out prompt (a stride through the list, which
 //!   runs in colour order, so every colour and most shapes and motions), each from its
-//!   evaluation seed, stays coherent in at least 90% (with the demo model's flat window
-//!   weights, `demo::settings::WEIGHTING`; all 56 read 51, and this subset's 14 miss none). All
-//!   56 take ~30 CPU minutes, too long for CI beside the rest; `freenoise-train --evaluate 56
-//!   --long` measures them all (`train/README.md`, stop 36).
+//!   evaluation seed, stays coherent in at least 90% (with the demo model's window weights,
+//!   `demo::settings::WEIGHTING`). All 56 take about half an hour of CPU, too long beside the
+//!   rest; `freenoise-demo evaluate --prompts 56 --long` measures them all for the card.
 //!
-//! The tests run two at a time (one per core on CI's two), ~5–8 CPU minutes each.
+//! Slow (minutes each, two at a time on CI's two cores): ignored by `./x check`, run by
+//! `./x test`. The figures measured are on the model card, not here.
 
 use std::path::PathBuf;
 
@@ -30,6 +27,7 @@ fn shipped() -> Pipeline {
 }
 
 #[test]
+#[ignore = "slow (minutes of sampling): `./x test` runs it"]
 fn held_out_prompts_follow_the_direction_word_and_keep_their_colour() {
     let pipeline = shipped();
     let prompts = held_out_prompts();
@@ -40,6 +38,7 @@ fn held_out_prompts_follow_the_direction_word_and_keep_their_colour() {
 }
 
 #[test]
+#[ignore = "slow (minutes of sampling): `./x test` runs it"]
 fn a_second_prompt_from_frame_32_turns_the_motion() {
     let turns = semantics::keyframe_turns(&shipped(), TURN_TRIES, &mut |line| println!("{line}")).unwrap();
     println!("turned {turns}");
@@ -50,6 +49,7 @@ fn a_second_prompt_from_frame_32_turns_the_motion() {
 const LONG_STRIDE: usize = 4;
 
 #[test]
+#[ignore = "slow (minutes of sampling): `./x test` runs it"]
 fn long_clips_with_free_noise_stay_coherent() {
     let pipeline = shipped();
     let mut share = Share::default();

@@ -6,6 +6,7 @@
 pub use burn;
 
 pub mod backend;
+pub mod blocks;
 pub mod clip;
 pub mod config;
 pub mod error;

@@ -105,7 +105,7 @@ impl ModelShape {
         if vae.mid_block_add_attention {
             needs.push(BufferNeed { what: VAE_ATTENTION, bytes: decode * tokens * tokens * self.value_bytes });
         }
-        needs.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+        needs.sort_by_key(|need| std::cmp::Reverse(need.bytes));
         needs
     }
 

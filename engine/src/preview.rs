@@ -26,7 +26,7 @@ impl Preview {
         for f in 0..frames {
             for p in 0..plane {
                 for colour in 0..3 {
-                    let value: f32 = (0..channels).map(|c| latents[(c * frames + f) * plane + p] * FACTORS[c][colour]).sum();
+                    let value: f32 = FACTORS.iter().enumerate().map(|(c, factors)| latents[(c * frames + f) * plane + p] * factors[colour]).sum();
                     rgb.push(crate::image::unit_to_u8((value + 1.0) / 2.0));
                 }
             }

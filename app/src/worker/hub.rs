@@ -88,7 +88,8 @@ pub async fn probe(base_url: &str, repo: &str, revision: &str, kind: RepoKind, f
     }
     if kind == RepoKind::Pipeline {
         let has = |p: &str| found.iter().any(|r| r.path == p);
-        if !has("tokenizer/tokenizer.json") && !(has("tokenizer/vocab.json") && has("tokenizer/merges.txt")) {
+        let tokenizer = has("tokenizer/tokenizer.json") || (has("tokenizer/vocab.json") && has("tokenizer/merges.txt"));
+        if !tokenizer {
             return Err(format!(
                 "{repo} (revision {revision}) has no tokenizer: neither tokenizer/tokenizer.json nor tokenizer/vocab.json + tokenizer/merges.txt"
             ));

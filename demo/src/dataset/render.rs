@@ -51,9 +51,9 @@ pub fn draw(rgb: &mut [f32], size: usize, shape: Shape, pose: Pose, colour: [u8;
                 continue;
             }
             let alpha = opacity * covered as f32 / 4.0;
-            for c in 0..3 {
+            for (c, &value) in colour.iter().enumerate() {
                 let i = (c * size + py as usize) * size + px as usize;
-                rgb[i] = rgb[i] * (1.0 - alpha) + colour[c] as f32 / 255.0 * alpha;
+                rgb[i] = rgb[i] * (1.0 - alpha) + value as f32 / 255.0 * alpha;
             }
         }
     }

@@ -102,7 +102,7 @@ impl Run {
     /// whether to save (then, every `checkpoint_every` steps, and at the stage's last step).
     fn checkpoint_due(&self, step: usize, steps: usize) -> (bool, bool) {
         let stop = self.out_of_time();
-        (stop, stop || step % self.recipe.checkpoint_every == 0 || step == steps)
+        (stop, stop || step.is_multiple_of(self.recipe.checkpoint_every) || step == steps)
     }
 
     fn model_dir(&self) -> ModelDir {
@@ -175,7 +175,7 @@ impl Run {
             count += 1;
             self.state.vae_step += 1;
             self.state.seconds += start.elapsed().as_secs_f64();
-            if self.state.vae_step % self.recipe.log_every == 0 {
+            if self.state.vae_step.is_multiple_of(self.recipe.log_every) {
                 self.log("vae", self.state.vae_step, total / count as f64, recon / count as f64)?;
                 (total, recon, count) = (0.0, 0.0, 0);
             }
@@ -223,7 +223,7 @@ impl Run {
             count += 1;
             self.state.decoder_step += 1;
             self.state.seconds += start.elapsed().as_secs_f64();
-            if self.state.decoder_step % self.recipe.log_every == 0 {
+            if self.state.decoder_step.is_multiple_of(self.recipe.log_every) {
                 self.log("decoder", self.state.decoder_step, total / count as f64, 0.0)?;
                 (total, count) = (0.0, 0);
             }
@@ -323,7 +323,7 @@ impl Run {
             count += 1;
             self.state.denoise_step += 1;
             self.state.seconds += start.elapsed().as_secs_f64();
-            if self.state.denoise_step % self.recipe.log_every == 0 {
+            if self.state.denoise_step.is_multiple_of(self.recipe.log_every) {
                 self.log("denoise", self.state.denoise_step, total / count as f64, 0.0)?;
                 (total, count) = (0.0, 0);
             }

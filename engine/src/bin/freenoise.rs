@@ -156,7 +156,7 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     let adapter = args.motion_adapter.as_deref().map(adapter_store).transpose()?;
     let pipeline = Pipeline::load(&store, adapter.as_deref(), &device)?;
 
-    let init = args.init_latents.as_ref().map(|path| read_latents(path)).transpose()?;
+    let init = args.init_latents.as_deref().map(read_latents).transpose()?;
     let scale = pipeline.vae_scale();
     let mut request = Request::new(args.prompt);
     request.negative = args.negative;
@@ -170,7 +170,7 @@ fn generate(args: GenerateArgs) -> Result<(), EngineError> {
     request.beta_schedule = args.beta_schedule;
     request.init_latents = init;
     request.decode_chunk = args.decode_chunk;
-    request.free_noise = (args.freenoise == Switch::On).then(|| FreeNoiseSettings {
+    request.free_noise = (args.freenoise == Switch::On).then_some(FreeNoiseSettings {
         window: args.context_length,
         stride: args.context_stride,
         weighting: args.weighting,
@@ -227,7 +227,7 @@ fn read_npy_file(path: &Path) -> Result<(NpyArray, String), EngineError> {
     Ok((read_npy(&bytes, &name)?, name))
 }
 
-fn read_latents(path: &PathBuf) -> Result<Latents, EngineError> {
+fn read_latents(path: &Path) -> Result<Latents, EngineError> {
     let (array, name) = read_npy_file(path)?;
     let shape: [usize; 5] = array
         .shape

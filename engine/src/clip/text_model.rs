@@ -5,9 +5,9 @@ use burn::prelude::*;
 use burn::tensor::activation::{gelu, sigmoid};
 
 use super::ClipTextConfig;
+use crate::blocks::multi_head_attention;
 use crate::nn::{Embedding, LayerNorm, Linear};
 use crate::store::ModelStore;
-use crate::unet::attention::multi_head_attention;
 use crate::weights::{Builder, WeightFiles};
 use crate::EngineError;
 

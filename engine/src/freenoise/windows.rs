@@ -30,9 +30,10 @@ pub fn window_weights(window: usize, weighting: Weighting) -> Vec<f32> {
     match weighting {
         Weighting::Flat => vec![1.0; window],
         Weighting::Pyramid => {
-            let up: Vec<f32> = if window % 2 == 0 { (1..=window / 2).map(|v| v as f32).collect() } else { (1..(window + 1) / 2).map(|v| v as f32).collect() };
+            // 1..=W/2 up, the middle once more for odd W, then back down.
+            let up: Vec<f32> = (1..=window / 2).map(|v| v as f32).collect();
             let mut out = up.clone();
-            if window % 2 == 1 {
+            if !window.is_multiple_of(2) {
                 out.push(window.div_ceil(2) as f32);
             }
             out.extend(up.iter().rev());
@@ -43,7 +44,7 @@ pub fn window_weights(window: usize, weighting: Weighting) -> Vec<f32> {
             // weights (m × 0.01, then m..1), which cannot multiply a window; we drop one 0.01.
             let mid = window.div_ceil(2);
             let mut out = vec![0.01; mid - 1];
-            if window % 2 == 0 {
+            if window.is_multiple_of(2) {
                 out.push(mid as f32);
             }
             out.extend((1..=mid).rev().map(|v| v as f32));

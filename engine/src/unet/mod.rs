@@ -1,18 +1,15 @@
 //! `UNetMotionModel`: the SD1.5 UNet with AnimateDiff motion modules, in diffusers' layout.
 
 pub mod adapter_file;
-pub mod attention;
-pub mod blocks;
 pub mod config;
+pub mod down_up;
 mod load;
+mod model;
 pub mod motion;
-pub mod resnet;
-pub mod sampling;
 pub mod time;
 pub mod transformer_2d;
 pub mod transformer_block;
-mod unet;
 
 pub use config::UNetConfig;
 pub use load::{load_unet, unet_config, unet_weight_files};
-pub use unet::UNetMotionModel;
+pub use model::UNetMotionModel;

@@ -72,12 +72,12 @@ impl MotionModule {
         let tokens = match chunks {
             Some(n) if n > 1 => {
                 let size = count.div_ceil(n);
-                let parts = (0..count).step_by(size).map(|s| self.temporal(sequences.clone().slice([s..(s + size).min(count)]), fusion));
+                let parts = (0..count).step_by(size).map(|s| self.temporal(sequences.clone().slice(s..(s + size).min(count)), fusion));
                 Tensor::cat(parts.collect(), 0)
             }
             _ => self.temporal(sequences, fusion),
         };
-        self.from_sequences(tokens, &residual, frames) + residual
+        Self::from_sequences(tokens, &residual, frames) + residual
     }
 
     /// proj_in → transformer blocks → proj_out on `[sequences, frames, C]`.
@@ -107,7 +107,7 @@ impl MotionModule {
         normed.permute([0, 3, 2, 1]).reshape([batch * h * w, frames, c])
     }
 
-    fn from_sequences(&self, tokens: Tensor<3>, like: &Tensor<4>, frames: usize) -> Tensor<4> {
+    fn from_sequences(tokens: Tensor<3>, like: &Tensor<4>, frames: usize) -> Tensor<4> {
         let [bf, c, h, w] = like.dims();
         let batch = bf / frames;
         tokens.reshape([batch, h * w, frames, c]).permute([0, 2, 3, 1]).reshape([bf, c, h, w])

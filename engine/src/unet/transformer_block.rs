@@ -6,7 +6,7 @@ use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
 
-use super::attention::Attention;
+use crate::blocks::Attention;
 use crate::nn::{LayerNorm, Linear};
 use crate::weights::Builder;
 

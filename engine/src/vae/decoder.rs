@@ -6,10 +6,10 @@ use burn::tensor::activation::silu;
 
 use super::mid_block::{VaeMidBlock, EPS};
 use super::VaeConfig;
+use crate::blocks::ResnetBlock2D;
+use crate::blocks::Upsample2D;
 use crate::nn::{Conv2d, GroupNorm};
 use crate::store::{weights_file, ModelStore};
-use crate::unet::resnet::ResnetBlock2D;
-use crate::unet::sampling::Upsample2D;
 use crate::weights::{Builder, WeightFiles};
 use crate::EngineError;
 

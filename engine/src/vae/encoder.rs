@@ -7,9 +7,9 @@ use burn::tensor::activation::silu;
 
 use super::mid_block::{VaeMidBlock, EPS};
 use super::VaeConfig;
+use crate::blocks::Downsample2D;
+use crate::blocks::ResnetBlock2D;
 use crate::nn::{Conv2d, GroupNorm};
-use crate::unet::resnet::ResnetBlock2D;
-use crate::unet::sampling::Downsample2D;
 use crate::weights::Builder;
 use crate::EngineError;
 

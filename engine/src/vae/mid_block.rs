@@ -3,9 +3,9 @@
 
 use burn::prelude::*;
 
+use crate::blocks::multi_head_attention;
+use crate::blocks::ResnetBlock2D;
 use crate::nn::{GroupNorm, Linear};
-use crate::unet::attention::multi_head_attention;
-use crate::unet::resnet::ResnetBlock2D;
 use crate::weights::Builder;
 
 /// diffusers' VAE norms all use this epsilon.

@@ -64,7 +64,7 @@ pub fn safetensors_bytes(tensors: &[NamedTensor], dtype: Dtype) -> Result<Vec<u8
     }
     let mut text = Value::Object(header).to_string();
     // Data starts 8-aligned, as the reference writer keeps it.
-    while (text.len() + 8) % 8 != 0 {
+    while !(text.len() + 8).is_multiple_of(8) {
         text.push(' ');
     }
     let mut bytes = Vec::with_capacity(8 + text.len() + offset);

@@ -3,8 +3,8 @@
 use burn::prelude::*;
 use burn::tensor::activation::silu;
 
-use super::blocks::{BlockContext, DownBlock, MidBlock, UpBlock};
 use super::config::UNetConfig;
+use super::down_up::{BlockContext, DownBlock, MidBlock, UpBlock};
 use super::motion::Fusion;
 use super::time::{timestep_sinusoids, TimestepEmbedding};
 use crate::nn::{Conv2d, GroupNorm};

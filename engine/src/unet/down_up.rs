@@ -5,9 +5,9 @@ use burn::prelude::*;
 
 use super::config::{BlockPlan, UNetConfig};
 use super::motion::{Fusion, MotionModule};
-use super::resnet::ResnetBlock2D;
-use super::sampling::{Downsample2D, Upsample2D};
 use super::transformer_2d::Transformer2D;
+use crate::blocks::ResnetBlock2D;
+use crate::blocks::{Downsample2D, Upsample2D};
 use crate::weights::Builder;
 
 /// What every block's forward needs besides its input.
