@@ -1,6 +1,6 @@
 //! What a model of the demo world means, measured with the clip analyser: the semantic
-//! checks, shared by the demo model's tests (which hold the bars) and `freenoise-train
-//! --evaluate` (which follows a training run and records the figures for the model card).
+//! checks, shared by the demo model's tests (which hold the bars) and `freenoise-demo
+//! evaluate` (which follows a training run and records the figures for the model card).
 //!
 //! - held-out prompts at 16 frames: is the colour right, does the object travel the prompted way;
 //! - 64 frames, with FreeNoise and with plain sampling: does the object stay coherent;
@@ -164,7 +164,7 @@ fn after() -> Range<usize> {
 }
 
 /// The direction of travel in each whole 16-frame quarter of the clip, the long checks' unit:
-/// [`coherent`] reads reversals from it, and `freenoise analyse` prints it so a probe of
+/// [`coherent`] reads reversals from it, and `freenoise-demo analyse` prints it so a probe of
 /// FreeNoise's settings can see which quarter went wrong.
 pub fn quarters(a: &Analysis) -> Vec<Option<Direction>> {
     (0..a.centroids.len() / SHORT).map(|q| a.direction(q * SHORT..(q + 1) * SHORT)).collect()

@@ -39,7 +39,7 @@ const UNET: &str = "model/unet/diffusion_pytorch_model.safetensors";
 #[test]
 #[ignore = "slow (a minute of training steps): `./x test` runs it"]
 fn trains_saves_resumes_and_exports() {
-    let folder = std::env::temp_dir().join(format!("freenoise-train-test-{}", std::process::id()));
+    let folder = std::env::temp_dir().join(format!("freenoise-demo-training-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
 
     open(&folder, [1, 0, 1]).train().unwrap();

@@ -129,6 +129,14 @@ mod training {
             #[arg(long, value_name = "FOLDER")]
             to: PathBuf,
         },
+        /// Write only the card (README.md) from the run folder into a folder that holds its
+        /// exported model (after a change to the card's text, without exporting again).
+        Card {
+            #[command(flatten)]
+            run: RunFolder,
+            #[arg(long, value_name = "FOLDER")]
+            to: PathBuf,
+        },
         /// Write what a later `train --start-from` needs (f16 model, state, recipe, losses, last
         /// evaluation) to a folder, so the run outlives this machine.
         Snapshot {
@@ -201,6 +209,7 @@ mod training {
                 export_f16(&run.run.join("model"), &to)?;
                 write_card(&run.run, &to)
             }
+            Command::Card { run, to } => write_card(&run.run, &to),
             Command::Snapshot { run, to } => snapshot(&run.run, &to),
             Command::Average { run, checkpoints } => {
                 let state = average(&checkpoints, &run.run)?;

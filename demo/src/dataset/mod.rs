@@ -8,29 +8,25 @@
 //! Moving objects leave a trail (ghosts of where they were), so a single frame shows which way
 //! an object goes. Why: without it the direction of motion is only in the order of the frames,
 //! and the demo UNet (convolutions with no absolute positions, temporal attention at one place
-//! at a time) learnt colour, shape and smooth motion but ignored the caption's direction: its
-//! clean-clip estimate at t = 999 was the same for "left", "right", "up" and "down" after 3,600
-//! steps, where the data's own means differ by 20% (`train/README.md`). A trail turns the word
-//! into a local pattern beside the object, learnt like a colour. The first trail
-//! ([`TrailStyle::Fading`]) hid mostly behind its object, and 3,650 steps did not learn it;
-//! the current one ([`TRAIL`], a [`TrailStyle::Comet`]) reaches twice the object's radius
-//! behind it in the object's own colour.
+//! at a time) learnt colour, shape and smooth motion but ignored the caption's direction. A
+//! trail turns the word into a local pattern beside the object, learnt like a colour. The first
+//! trail ([`TrailStyle::Fading`]) hid mostly behind its object and was not learnt; the current
+//! one ([`TRAIL`], a [`TrailStyle::Comet`]) reaches twice the object's radius behind it in the
+//! object's own colour.
 //!
 //! Straight-line movers lap a torus ([`PLACEMENT`], a [`Placement::TwoPhaseTorus`], recipe v10):
 //! the frame wraps around, and the object is back where it started every 8 frames. Why:
 //! FreeNoise's windows agree only on a clip that looks the same 4 frames later (see the
-//! placement's own docs); on centred paths the shipped model's 64-frame clips reversed or
-//! left the frame (FreeNoise coherent in 1 of 8), on the torus 5 of 8 (`train/README.md`,
-//! stop 30).
+//! placement's own docs); on paths inside the frame long clips reversed or left the frame.
 //!
 //! Recipe v8 had them cross the frame's centre ([`Placement::Centred`]), and the torus keeps
 //! its lines within [`CENTRED_ACROSS`] of the centre for the same reason.
 //! Why: with zero terminal SNR the first sampling step is the UNet's estimate of the clip from
 //! the caption alone, the caption's mean clip, and the path the sampler follows starts there.
 //! With paths spread over the frame ([`Placement::Spread`], recipes before v8) that mean is a
-//! wide band in which the direction explains 16% of a mover's pixel error (45% centred, path
-//! within 6 px of the centre line; `tests/reference/placement_worth.py`), and 40,000 s of
-//! training never learnt the direction word; 900 steps on centred paths did (`train/README.md`).
+//! wide band in which the direction explains little of a mover's pixels
+//! (`demo/probes/placement_worth.py`), and the direction word was not learnt; on centred
+//! paths it was. The measurements behind each choice are in `docs/demo-model-history.md`.
 
 mod render;
 
@@ -75,7 +71,7 @@ pub enum Placement {
     /// Why: FreeNoise fuses 16-frame windows 4 frames apart and repeats the first window's
     /// noise every 16 frames; windows agree only when a caption's mean clip is the same at
     /// every frame, so the noise, not the caption, must say where the object is, and a clip
-    /// that repeats every 16 frames matches the repeated noise (`tests/reference/torus_worth.py`).
+    /// that repeats every 16 frames matches the repeated noise (`demo/probes/torus_worth.py`).
     Torus,
     /// Recipe v10: the torus at twice the speed, one lap per 8 frames (8 px a frame), starting
     /// at the centre of its line or half a lap from it, nothing in between.
@@ -83,11 +79,10 @@ pub enum Placement {
     /// only when a caption's mean clip looks the same 4 frames later. With one lap per 16 frames
     /// that forces a random phase, whose mean clip is a band the same for both signs of a
     /// direction, and the UNet has to learn the sign as a product of caption and motion
-    /// features, which four CPU runs of 600–2,300 steps did not (`train/README.md`, stops
-    /// 23–25). Here 4 frames are half a lap, which the two phases swap, so the windows still
-    /// agree (window clash 0.8%) while the mean clip is two blobs travelling the caption's way:
-    /// the word writes the sign as a sum again, as on centred paths (worth 24.4% against the
-    /// random phase's 7.7%; `tests/reference/torus_worth.py`).
+    /// features, which the runs on it did not learn. Here 4 frames are half a lap, which the two
+    /// phases swap, so the windows still agree while the mean clip is two blobs travelling the
+    /// caption's way: the word writes the sign as a sum again, as on centred paths
+    /// (`demo/probes/torus_worth.py` measures both; figures in `docs/demo-model-history.md`).
     TwoPhaseTorus,
 }
 

@@ -1,7 +1,7 @@
 //! Averaging a run's weights over several of its checkpoints (stochastic weight averaging,
 //! Izmailov et al. 2018). Why: at a constant learning rate the weights wander around the
 //! optimum rather than settle on it, and the demo model's reading of a warm colour (orange,
-//! red, yellow) changed from checkpoint to checkpoint with them (`train/README.md`, stop 33);
+//! red, yellow) changed from checkpoint to checkpoint with them (`docs/demo-model-history.md`, stop 33);
 //! the mean of the checkpoints sits nearer the middle of that wander than any one of them.
 //!
 //! The inputs are copies of one run folder taken right after its checkpoints (the trainer

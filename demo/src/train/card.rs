@@ -91,10 +91,10 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     let w = &mut out;
     let _ = writeln!(w, "# Demo model: shapes in motion\n");
     let _ = writeln!(w, "A small text-to-video model in the diffusers AnimateDiff layout (CLIP text encoder, `UNetMotionModel`,");
-    let _ = writeln!(w, "`AutoencoderKL`), trained on the CPU by `freenoise-train` (`engine/src/train`). Weights are");
+    let _ = writeln!(w, "`AutoencoderKL`), trained by `freenoise-demo train` (`demo/src/train`). Weights are");
     let _ = writeln!(w, "f16 safetensors; the engine, the page and diffusers load the folder as it is.\n");
     let _ = writeln!(w, "## Data\n");
-    let _ = writeln!(w, "The procedural data set of `engine/src/dataset` (seeded, no downloads): clips of {FRAMES} frames at {SIZE}×{SIZE}");
+    let _ = writeln!(w, "The procedural data set of `demo/src/dataset` (seeded, no downloads): clips of {FRAMES} frames at {SIZE}×{SIZE}");
     let _ = writeln!(w, "showing one shape (or two, in one training clip in five) with an English caption such as");
     let _ = writeln!(w, "\"a red circle moving left on a black background\". Vocabulary: {}.", vocabulary_sentence());
     if recipe.trail > 0 {
@@ -154,12 +154,12 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
             "Stage 2 started from the text encoder and UNet of the run `{name}` at its denoiser step {} ({:.0} s of",
             parent.denoise_step, parent.seconds
         );
-        let _ = writeln!(w, "training, VAE included, counted in the total above; its losses are in that run's folder and its history");
-        let _ = writeln!(w, "in the repository's `train/README.md`), with fresh optimizer moments and this recipe's data.\n");
+        let _ = writeln!(w, "training, VAE included, counted in the total above; its history is in the repository's");
+        let _ = writeln!(w, "`docs/demo-model-history.md`), with fresh optimizer moments and this recipe's data.\n");
     }
     if let (Some(first), Some(last)) = (state.averaged.first(), state.averaged.last()) {
         let _ = writeln!(w, "The shipped text encoder and UNet weights are the mean of {} checkpoints of this run, at denoiser steps", state.averaged.len());
-        let _ = writeln!(w, "{first} to {last} (stochastic weight averaging, `engine/src/train/average.rs`); the losses below are the run's.\n");
+        let _ = writeln!(w, "{first} to {last} (stochastic weight averaging, `demo/src/train/average.rs`); the losses below are the run's.\n");
     }
     let ordered = STAGE_ORDER.iter().filter_map(|s| stages.get_key_value(*s)).chain(stages.iter().filter(|(s, _)| !STAGE_ORDER.contains(&s.as_str())));
     for (stage, rows) in ordered {
@@ -180,12 +180,12 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     let _ = writeln!(w, "## Evaluation\n");
     match evaluation {
         None => {
-            let _ = writeln!(w, "Not evaluated yet (`freenoise-train --run RUN --evaluate N --long`).");
+            let _ = writeln!(w, "Not evaluated yet (`freenoise-demo evaluate --run RUN --prompts N --long`).");
         }
         Some(e) => {
             let _ = writeln!(w, "At denoiser step {}, with the page's settings (DDIM, {STEPS} steps, guidance {GUIDANCE}, {SIZE}×{SIZE},", e.step);
             let _ = writeln!(w, "FreeNoise with {} window weights), read by", WEIGHTING.name());
-            let _ = writeln!(w, "the clip analyser (`engine/src/analysis.rs`, `engine/src/semantics.rs`):\n");
+            let _ = writeln!(w, "the clip analyser (`demo/src/analysis.rs`, `demo/src/semantics.rs`):\n");
             let _ = writeln!(w, "| check | result |\n|---|---|");
             let _ = writeln!(w, "| held-out prompts, 16 frames: colour right | {} |", e.colour);
             let _ = writeln!(w, "| held-out prompts, 16 frames: direction right | {} |", e.direction);
@@ -200,6 +200,11 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
             }
         }
     }
+    let _ = writeln!(w, "\n## Settings\n");
+    let _ = writeln!(w, "The page opens on the settings the figures above were measured with (`demo/src/settings.rs`): {FRAMES} frames at {SIZE}×{SIZE},");
+    let _ = writeln!(w, "DDIM {STEPS} steps, guidance {GUIDANCE} and FreeNoise's {} window weights. Guidance above {GUIDANCE} drifted this model family's", WEIGHTING.name());
+    let _ = writeln!(w, "colours, and flat window weights kept more of its long clips coherent than the paper's pyramid: the measurements are");
+    let _ = writeln!(w, "in the repository's `docs/demo-model-history.md` (stops 22 and 35–36).");
     out
 }
 

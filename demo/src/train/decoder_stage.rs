@@ -1,7 +1,8 @@
 //! Stage 1b: the VAE decoder alone, on the frozen encoder's latent means, with the pixels of
 //! objects weighted above the background. Why: stage 1's plain MSE is dominated by background
 //! and edges, and it left the objects' flat colours wrong often enough to cap the demo model's
-//! colour score (held-out clips through encoder and decoder: 33 of 56 kept their named colour).
+//! colour score (too few held-out clips kept their named colour through encoder and decoder;
+//! `docs/demo-model-history.md`, stop 14).
 //! The encoder, and so every latent the denoiser learns and the clip pool, stay as they are.
 
 use burn::prelude::*;

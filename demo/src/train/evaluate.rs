@@ -1,4 +1,4 @@
-//! Following a training run with the semantic checks (`freenoise-train --evaluate N`): the
+//! Following a training run with the semantic checks (`freenoise-demo evaluate`): the
 //! figures are printed and kept in the run folder (`evaluation.json`), where the model card
 //! picks them up. The bars: 90% colour and direction, 90% coherent FreeNoise clips, 80%
 //! turns at a keyframe.

@@ -28,8 +28,8 @@ pub struct Parent {
 /// the parent's (the way to fork onto the parent's data), perhaps edited: its
 /// `high_noise_since` counts the parent's denoiser steps, and becomes the child's count (the
 /// parent's step taken off, down to 0). Why: the child counts from step 0, and the copied
-/// value (1150 in `train/snapshot-torus` at stop 29) would otherwise have drawn noise levels
-/// uniformly for the child's first 1150 steps.
+/// value (the parent's whole step count, for a parent that switched late) would otherwise have
+/// drawn noise levels uniformly for that many of the child's first steps.
 pub fn fork(parent: &Path, child: &Path) -> Result<State, EngineError> {
     let from = State::read(parent)?;
     if from.denoise_step == 0 || !parent.join("model").is_dir() {

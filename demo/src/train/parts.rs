@@ -79,8 +79,8 @@ pub fn denoiser(dir: Option<&ModelDir>, seed: u64, device: &Device) -> Result<(D
         // it): after the layer norms every hidden state, the padding ones included (causal
         // attention averages the words before them), then carries the caption's words rather
         // than mostly its positions, so the UNet's cross-attention has a caption signal to
-        // follow from the first step. With 0.02 the trained encoder's outputs differed by
-        // ~6% between captions after 1800 steps and the UNet had learnt to ignore them.
+        // follow from the first step. With 0.02 the trained encoder's outputs barely differed
+        // between captions and the UNet learnt to ignore them (`docs/demo-model-history.md`).
         let e = &mut text_encoder.embeddings.token_embedding;
         // Rebuilt from data and marked trainable: a parameter must be a leaf (an op on it
         // would be a graph node), and a tensor made from data is not tracked by itself.

@@ -38,21 +38,21 @@ pub struct Recipe {
     pub warmup_steps: usize,
     /// What the UNet predicts (written to the scheduler config as diffusers names it).
     /// v weighs an error in the denoised clip by 1 + 1/SNR relative to epsilon, so the high-noise
-    /// steps where a caption decides colour and position count (`train/README.md`).
+    /// steps where a caption decides colour and position count (`docs/demo-model-history.md`).
     pub prediction: Prediction,
     /// Share of captions replaced by the empty prompt, so classifier-free guidance works.
     pub uncond_share: f64,
     /// Token ids per caption (the tokenizer's `model_max_length`): 24 fits the data set's
-    /// longest caption (21). CLIP's 77 left a caption's words a few of 77 text states, most of
-    /// them padding dominated by the end token, and the UNet learnt the background word alone
-    /// (`train/README.md`). Runs recorded before this field used 77.
+    /// longest caption. CLIP's 77 left a caption's words a few of 77 text states, most of them
+    /// padding dominated by the end token, and the UNet learnt the background word alone
+    /// (`docs/demo-model-history.md`). Runs recorded before this field used 77.
     #[serde(default = "clip_tokens")]
     pub text_tokens: usize,
     /// Share of clips whose timestep is drawn from the top of the schedule
     /// (`denoise_stage::HIGH_NOISE_FROM` and up, where sampling's first steps decide an object's
     /// path) rather than uniformly, from denoiser step `high_noise_since` on. A caption's motion
-    /// word only saves loss where the noisy clip hides the path: uniform draws put 15% of clips
-    /// there, and the v-prediction run learnt colour but not direction (`train/README.md`).
+    /// word only saves loss where the noisy clip hides the path: uniform draws put few clips
+    /// there, and the v-prediction run learnt colour but not direction (`docs/demo-model-history.md`).
     /// Recipes recorded before these fields drew uniformly.
     #[serde(default)]
     pub high_noise_share: f64,
@@ -60,20 +60,20 @@ pub struct Recipe {
     pub high_noise_since: usize,
     /// Betas rescaled to zero terminal SNR (the scheduler config's `rescale_betas_zero_snr`), so
     /// the noisiest training clips show nothing and only the caption can say where an object
-    /// goes (why: `train/README.md`, stop 18). Recipes recorded before this field did not.
+    /// goes (why: `docs/demo-model-history.md`, stop 18). Recipes recorded before this field did not.
     #[serde(default)]
     pub zero_terminal_snr: bool,
     /// Ghosts in each moving object's trail ([`crate::dataset::TRAIL`]), so a frame shows which
     /// way its object goes (why: `crate::dataset`). Recipes recorded before trails drew none.
     #[serde(default)]
     pub trail: usize,
-    /// How the trail's ghosts look: the comet since recipe v6, which forked v5's model at its
-    /// step 3650 because v5's faint trail had not taught it direction (`train/README.md`, stop
-    /// 18). Recipes recorded before this field drew the fading trail.
+    /// How the trail's ghosts look: the comet since recipe v6, which forked v5's model because
+    /// v5's faint trail had not taught it direction (`docs/demo-model-history.md`, stop 18). Recipes
+    /// recorded before this field drew the fading trail.
     #[serde(default)]
     pub trail_style: TrailStyle,
     /// Where straight-line movers' paths lie: centred since recipe v8, which forked v7's model
-    /// because the direction word was still unused after 40,000 s of training
+    /// because the direction word was still unused after many hours of training
     /// ([`crate::dataset`] says why). Recipes recorded before this field spread them.
     #[serde(default)]
     pub placement: Placement,
@@ -85,7 +85,7 @@ pub struct Recipe {
     /// When set, stage 2 draws only these motions (indices into
     /// [`crate::vocab::MOTIONS`]) and `--evaluate` asks only for them: a diagnostic
     /// fork that asks whether the UNet can learn the direction words at all when they are most
-    /// of what a caption says (`train/README.md`, stop 16). A model trained so is not the demo
+    /// of what a caption says (`docs/demo-model-history.md`, stop 16). A model trained so is not the demo
     /// model; the card says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub focus_motions: Option<Vec<usize>>,
@@ -101,8 +101,8 @@ impl Default for Recipe {
             vae_batch_frames: 32,
             vae_lr: 1e-3,
             kl_weight: 1e-4,
-            // The colour round trip levelled off by 250–300 steps (46–47 of 56 held-out clips;
-            // 600 gave 46), and each step costs ~4 s on the CPU (`train/README.md`, stop 14).
+            // Where the colour round trip levelled off; more steps cost CPU time and gained
+            // nothing (`docs/demo-model-history.md`, stop 14).
             decoder_steps: 300,
             decoder_lr: 5e-4,
             decoder_object_weight: 9.0,
@@ -212,11 +212,10 @@ pub fn vae_config(scaling_factor: f32) -> Value {
 /// channels, 8×8 and 4×4 at 64), cross-attention and motion modules at every level, and a
 /// 32-frame position table so FreeNoise's 16-frame windows fit. Recipes up to v4 left the 16×16
 /// level attention-free to save CPU time; their runs learnt colour but never direction
-/// (`train/README.md`, stops 13–14), and since v4 the data shows direction as a trail beside
+/// (`docs/demo-model-history.md`, stops 13–14), and since v4 the data shows direction as a trail beside
 /// the object, a pattern one or two latent pixels wide that only the full-size level resolves.
-/// So the caption reaches that level too (recipe v5), with one attention head there: on this
-/// CPU (glibc's default allocator settings) four heads of 8 channels made a step ~9 s and one
-/// head ~5.6 s, against ~4 s for recipe v4's attention-free level.
+/// So the caption reaches that level too (recipe v5), with one attention head there: four
+/// heads of 8 channels nearly doubled a CPU step's time (`docs/benchmarks.md`, training).
 pub fn unet_config() -> Value {
     json!({
         "_class_name": "UNetMotionModel",

@@ -1,7 +1,8 @@
-//! Keeping a run's progress in the repository. The machine a session trains on can be replaced
-//! between sessions with only the repository carried over (stop 15 lost `demo-run5`, about
-//! seven CPU hours, that way), so a session ends by committing a snapshot and the next one
-//! forks from it (`freenoise-train --run NEW --start-from SNAPSHOT`).
+//! Keeping a run's progress beyond the machine. The machine a session trains on can be replaced
+//! between sessions with only the repository carried over (a run of hours was lost that way),
+//! so a session that must hand a run on writes a snapshot (f16 model, state, recipe, losses)
+//! for the next to fork from (`freenoise-demo train --run NEW --start-from SNAPSHOT`). The
+//! repository commits only the shipped model; a snapshot goes with the session that needs it.
 //!
 //! A snapshot is what a fork needs and no more: the model with f16 weights (as the export
 //! writes them, half the bytes, but with the run's own position tables, so its trainer loads

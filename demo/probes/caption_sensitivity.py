@@ -1,5 +1,5 @@
 """How much a trained demo-model checkpoint listens to its caption: a progress signal for a
-training run that needs no sampling. The held-out evaluation (`freenoise-train --evaluate`) only
+training run that needs no sampling. The held-out evaluation (`freenoise-demo evaluate`) only
 says "chance level" until the model follows captions; this says whether it is starting to.
 
 Prints, for two captions that differ in colour, shape, motion and background (and the empty
@@ -9,7 +9,7 @@ latents at several timesteps (relative L2). A UNet that ignores its caption move
 by a fraction of a percent; one that follows it by several percent at the high-noise steps,
 where colour and position are decided.
 
-Run from the repo root:  python3 tests/reference/caption_sensitivity.py MODEL_DIR
+Run from the repo root:  python3 demo/probes/caption_sensitivity.py MODEL_DIR
 """
 
 import sys

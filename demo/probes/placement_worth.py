@@ -1,5 +1,5 @@
 """How much of a straight-line mover's pixels the direction word predicts on its own, for the two
-placements of `engine/src/dataset` (recipe v8's reason to centre paths; `train/README.md`, stop 20).
+placements of `demo/src/dataset` (recipe v8's reason to centre paths; `docs/demo-model-history.md`, stop 20).
 
 With zero terminal SNR the UNet's estimate at t = 999 is the caption's mean clip, and sampling
 follows the path that mean suggests. Here each clip is a white disc on black moving one of the
@@ -7,7 +7,7 @@ eight directions (radius, speed and start drawn as the data set draws them); the
 share of the squared error around the mean of all movers that the mean of the clip's own
 direction removes. A sketch: colours, shapes, trails and backgrounds are left out.
 
-Run:  python3 tests/reference/placement_worth.py
+Run:  python3 demo/probes/placement_worth.py
 """
 
 import numpy as np

@@ -1,5 +1,5 @@
 """How much could a perfect denoiser gain from the direction word's sign, at each noise level?
-A sketch for `train/README.md` (Next, stop 25), in the manner of `torus_worth.py`: one white
+A sketch for `docs/demo-model-history.md` (Next, stop 25), in the manner of `torus_worth.py`: one white
 disc (with its comet ghosts) on black, moving right or left, drawn on the latent grid (16×16,
 the 64-px data set divided by 4) and scaled to unit variance as the latents are.
 
@@ -22,7 +22,7 @@ three-ghost comet (recipe v9) and with six ghosts (stop 25's `demo-run15`), a ha
 mixture of centred and torus movers, and the two-phase torus (recipe v10: one lap per 8
 frames, starting at the centre of the line or half a lap from it).
 
-Run:  python3 tests/reference/sign_ceiling.py
+Run:  python3 demo/probes/sign_ceiling.py
 """
 
 import numpy as np

@@ -1,8 +1,8 @@
-"""Checks that a model folder written by `freenoise-train` (a checkpoint's `model/`, or the f16
+"""Checks that a model folder written by `freenoise-demo train` (a checkpoint's `model/`, or the f16
 export) loads in diffusers itself and makes a clip, and that the engine and diffusers agree on
 it: the same seeded initial latents through both give the same video.
 
-Run from the repo root:  python3 tests/reference/check_trained_loads.py MODEL_DIR [ENGINE_BIN]
+Run from the repo root:  python3 demo/probes/check_trained_loads.py MODEL_DIR [ENGINE_BIN]
 ENGINE_BIN defaults to the engine CLI in $CARGO_TARGET_DIR (~/.cache/freenoise/target) built by
 `cargo build -p engine --profile native-release --bin freenoise`. Exits non-zero on a failure.
 """

@@ -1,5 +1,5 @@
 """Would wrap-around movers let FreeNoise make a coherent 64-frame clip? A sketch of the data
-decision in `train/README.md` (Next), in the manner of `placement_worth.py`: white discs on black,
+decision in `docs/demo-model-history.md` (Next), in the manner of `placement_worth.py`: white discs on black,
 the eight directions, no colours, shapes, trails or backgrounds.
 
 Two numbers per placement:
@@ -26,7 +26,7 @@ frame) and four on a torus (the object wraps at the edges), three of them one la
   lap along at the first frame. A window 4 frames later is half a lap further, which swaps the
   two phases, so every window's mean clip agrees, and that mean is two blobs, not a band.
 
-Run:  python3 tests/reference/torus_worth.py
+Run:  python3 demo/probes/torus_worth.py
 """
 
 import numpy as np

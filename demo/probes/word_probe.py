@@ -12,7 +12,7 @@ One more row changes no word but the frame order: the noisy clip's frames go in 
 estimate is put back in order). A model whose motion modules do nothing is unaffected; one that
 has learnt how objects move from frame to frame estimates much worse.
 
-Run from the repo root:  python3 tests/reference/word_probe.py RUN_FOLDER [CLIPS]
+Run from the repo root:  python3 demo/probes/word_probe.py RUN_FOLDER [CLIPS]
 """
 
 import json
