@@ -202,7 +202,11 @@ fn card(recipe: &Recipe, state: &State, stages: &BTreeMap<String, Vec<Logged>>, 
     }
     let _ = writeln!(w, "\n## Settings\n");
     let _ = writeln!(w, "The page opens on the settings the figures above were measured with (`demo/src/settings.rs`): {FRAMES} frames at {SIZE}×{SIZE},");
-    let _ = writeln!(w, "DDIM {STEPS} steps, guidance {GUIDANCE} and FreeNoise's {} window weights. Guidance above {GUIDANCE} drifted this model family's", WEIGHTING.name());
+    let _ = writeln!(
+        w,
+        "DDIM {STEPS} steps, guidance {GUIDANCE} and FreeNoise's {} window weights. Guidance above {GUIDANCE} drifted this model family's",
+        WEIGHTING.name()
+    );
     let _ = writeln!(w, "colours, and flat window weights kept more of its long clips coherent than the paper's pyramid: the measurements are");
     let _ = writeln!(w, "in the repository's `docs/demo-model-history.md` (stops 22 and 35–36).");
     out
