@@ -4,10 +4,10 @@
 //! inputs. glibc serves a buffer above its mmap threshold (128 KiB at first, raised as freed
 //! blocks show up, to 32 MiB at most) with its own `mmap` and unmaps it on free, and trims the
 //! heap top as it shrinks, so each op faults its output's pages in again, zeroed by the kernel.
-//! Measured on six demo-model training steps (`docs/benchmarks.md`, Allocator): 15.0 s of
-//! 42.9 s were spent in the kernel; with the threshold fixed at its maximum and the heap never
-//! trimmed, 5.3 s of 33.2 s, a step 1.33× faster, with identical losses. The cost is memory the process
-//! keeps after a peak, which a training run or a generation reuses at its next step anyway.
+//! With the threshold fixed at its maximum and the heap never trimmed, that kernel time goes
+//! away (measured on demo-model training steps, with identical losses: `docs/benchmarks.md`,
+//! Allocator). The cost is memory the process keeps after a peak, which a training run or a
+//! generation reuses at its next step anyway.
 
 /// Sets glibc's mmap threshold to its maximum and stops heap trimming; true when glibc took
 /// every setting. Call before the program allocates much (its threads have not started).

@@ -1,9 +1,8 @@
 //! Stage 2's clip pool: training clips encoded once by the frozen VAE encoder, kept on disk
 //! beside the checkpoint and reused by later batches.
 //!
-//! Why: on the CPU the encoder's forward pass costs about twice the small UNet's forward and
-//! backward for the same clip (~7 vs ~3.4 GFLOP), so encoding every clip afresh spent most of a
-//! step on a frozen model. Clip `i` of the pool is a pure function of the recipe seed and `i`
+//! Why: the encoder's forward pass costs about twice the small UNet's forward and backward for
+//! the same clip, so encoding every clip afresh spent most of a step on a frozen model. Clip `i` of the pool is a pure function of the recipe seed and `i`
 //! (rendered from its own seed, encoded by the same weights), so the pool file can run ahead of
 //! the last checkpoint without changing what a resumed run draws.
 

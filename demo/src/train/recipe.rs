@@ -123,7 +123,8 @@ impl Default for Recipe {
             trail: crate::dataset::TRAIL.ghosts,
             trail_style: crate::dataset::TRAIL.style,
             placement: crate::dataset::PLACEMENT,
-            // About a minute of encoding on the team's 2-core machine (~0.15 s a clip).
+            // Enough clips that the first batches are not drawn from a handful, for about a
+            // minute of encoding on a 2-core machine.
             pool_start: 400,
             focus_motions: None,
             log_every: 20,
