@@ -52,6 +52,14 @@ pub fn read_npy(bytes: &[u8], file: &str) -> Result<NpyArray, EngineError> {
     Ok(NpyArray { shape, data: body.chunks_exact(size).map(decode).collect() })
 }
 
+/// A `.npy` file read from disk (native programs), with its path for error messages.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_npy_file(path: &std::path::Path) -> Result<(NpyArray, String), EngineError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| EngineError::Io { path: name.clone(), reason: e.to_string() })?;
+    Ok((read_npy(&bytes, &name)?, name))
+}
+
 /// Encodes a float32 C-order array.
 pub fn write_npy(shape: &[usize], data: &[f32]) -> Vec<u8> {
     let shape_text = match shape {

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use demo::analysis::analyse;
 use demo::semantics::quarters;
 use demo::vocab::COLOURS;
-use engine::npy::read_npy;
+use engine::npy::read_npy_file;
 use engine::EngineError;
 
 #[derive(Parser)]
@@ -58,9 +58,7 @@ fn main() -> ExitCode {
 /// `demo::analysis`; `quarters`: the direction in each whole 16 frames, as the long checks
 /// read it); colour and a direction are null when no object or no travel is found.
 fn analyse_file(path: &Path) -> Result<(), EngineError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| EngineError::Io { path: name.clone(), reason: e.to_string() })?;
-    let video = read_npy(&bytes, &name)?;
+    let (video, name) = read_npy_file(path)?;
     let &[frames, height, width, 3] = video.shape.as_slice() else {
         return Err(EngineError::BadFile { file: name, problem: format!("shape {:?} is not (frames, height, width, 3)", video.shape) });
     };

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use engine::freenoise::prompts::Interpolation;
 use engine::freenoise::{FusionPlacement, NoiseType, Weighting};
-use engine::npy::{read_npy, write_npy, NpyArray};
+use engine::npy::{read_npy_file, write_npy};
 use engine::pipeline::{FreeNoiseSettings, Latents, Output, Pipeline, Progress, Request};
 use engine::schedulers::{BetaSchedule, Sampler};
 use engine::store::{AdapterFile, DirStore, ModelStore};
@@ -218,13 +218,6 @@ fn keyframes(flag: &str, default: &str, entries: &[String]) -> Result<Vec<(usize
         keys.push((0, default.to_string()));
     }
     Ok(keys)
-}
-
-/// A `.npy` file, with its path for error messages.
-fn read_npy_file(path: &Path) -> Result<(NpyArray, String), EngineError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| EngineError::Io { path: name.clone(), reason: e.to_string() })?;
-    Ok((read_npy(&bytes, &name)?, name))
 }
 
 fn read_latents(path: &Path) -> Result<Latents, EngineError> {
